@@ -1,0 +1,50 @@
+/**
+ * Every error the bridge raises on purpose carries a stable `code`. Callers, tests and
+ * operators match on the code, never on message text, and `retriable` says whether trying
+ * the same thing again can succeed. README.md lists every code (a test keeps them in step).
+ */
+export const ErrorCodes = {
+  /** The configuration file or environment is invalid. Exit status 78 (EX_CONFIG). */
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  /** A secret referenced by the configuration (env var or file) could not be read. */
+  SECRET_UNAVAILABLE: 'SECRET_UNAVAILABLE',
+  /** Topics the bridge needs do not exist; the bridge never creates topics. */
+  TOPICS_MISSING: 'TOPICS_MISSING',
+  /** The Kafka consumer stopped and kafkajs will not restart it. */
+  CONSUMER_CRASHED: 'CONSUMER_CRASHED',
+  /** A record cannot be turned into an HTTP request (bad header, too large, no value). */
+  RECORD_REJECTED: 'RECORD_REJECTED',
+  /** Producing a retry or dead-letter copy was not acknowledged by Kafka. */
+  COPY_NOT_ACKNOWLEDGED: 'COPY_NOT_ACKNOWLEDGED',
+  /** Shutdown could not finish in-flight work within shutdown.timeout. */
+  DRAIN_TIMEOUT: 'DRAIN_TIMEOUT',
+  /** The dev broker could not be built or started. */
+  DEV_BROKER_UNAVAILABLE: 'DEV_BROKER_UNAVAILABLE',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class BridgeError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BridgeError';
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** Configuration problems: each one names the key path and the reason. */
+export class ConfigError extends BridgeError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export const EXIT_CONFIG = 78;
