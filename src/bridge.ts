@@ -1,0 +1,273 @@
+/**
+ * Wires the pipeline together and owns the lifecycle:
+ *
+ *   config ─▶ kafka (consume) ─▶ dispatch (ordering, in-flight bound) ─▶ delivery (HTTP)
+ *                  ▲                                                        │ failed
+ *                  └── retry consumer ◀── retry topics ◀── retry (ladder) ◀─┘──▶ DLT
+ *
+ * Shutdown order matters for zero loss and zero duplicates: stop fetching, let in-flight
+ * records finish (bounded by shutdown.timeout), commit, and only then disconnect. kafkajs's
+ * commit is a silent no-op once its consumer stopped running.
+ */
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { FastifyInstance } from 'fastify';
+import type { BridgeConfig, RouteConfig } from './config/types.ts';
+import { retryTopicName } from './config/topic-names.ts';
+import { RouteDispatcher } from './dispatch/route-dispatcher.ts';
+import { HttpEndpoint } from './delivery/http-endpoint.ts';
+import { RecordDelivery } from './delivery/record-delivery.ts';
+import { BridgeError, ErrorCodes } from './errors.ts';
+import { GroupConsumer } from './kafka/group-consumer.ts';
+import { createKafka } from './kafka/kafka-client.ts';
+import { findMissingTopics, missingTopicsError } from './kafka/preflight.ts';
+import type { BridgeRecord } from './kafka/record.ts';
+import { Lifecycle } from './ops/lifecycle.ts';
+import { createLogger, type Logger } from './ops/logger.ts';
+import { BridgeMetrics } from './ops/metrics.ts';
+import { startOpsServer, type RouteStatus } from './ops/ops-server.ts';
+import { logRecordEvents } from './ops/record-log.ts';
+import { RecordEvents } from './record-events.ts';
+import { readCopyMetadata } from './retry/copy-headers.ts';
+import { KafkaCopyProducer } from './retry/copy-producer.ts';
+import { FailureLadder } from './retry/failure-ladder.ts';
+
+export interface BridgeOptions {
+  readonly logger?: Logger;
+}
+
+interface RouteParts {
+  readonly route: RouteConfig;
+  readonly endpoint: HttpEndpoint;
+  readonly main: RouteDispatcher;
+  readonly retry: RouteDispatcher;
+}
+
+function mainRecord(topic: string, partition: number, m: KafkaMessage): BridgeRecord {
+  const coordinates = { topic, partition, offset: m.offset, timestamp: m.timestamp };
+  return {
+    ...coordinates,
+    key: m.key ?? null,
+    value: m.value,
+    headers: m.headers ?? {},
+    origin: coordinates,
+    priorAttempts: 0,
+    firstFailureAt: undefined,
+    tier: 0,
+    dueAt: 0,
+  };
+}
+
+/** A record read from retry tier `tier`: its identity comes from the copy's metadata. */
+function retryRecord(tier: number, topic: string, partition: number, m: KafkaMessage): BridgeRecord {
+  const own = mainRecord(topic, partition, m);
+  const meta = readCopyMetadata(own.headers);
+  if (meta === undefined) return { ...own, tier };
+  return {
+    ...own,
+    origin: {
+      topic: meta.originalTopic,
+      partition: meta.originalPartition,
+      offset: meta.originalOffset,
+      timestamp: meta.originalTimestamp,
+    },
+    priorAttempts: meta.attempts,
+    firstFailureAt: meta.firstFailureAt,
+    tier,
+    dueAt: meta.dueAt ?? 0,
+  };
+}
+
+export class Bridge {
+  readonly config: BridgeConfig;
+  readonly lifecycle: Lifecycle;
+  readonly logger: Logger;
+  readonly metrics: BridgeMetrics;
+  readonly events = new RecordEvents();
+  readonly #kafka: Kafka;
+  readonly #producer: KafkaCopyProducer;
+  readonly #routes: RouteParts[] = [];
+  readonly #consumers: GroupConsumer[] = [];
+  #server: FastifyInstance | undefined;
+  #stopping: Promise<void> | undefined;
+  #failed: (error: Error) => void = () => undefined;
+  /** Resolves with an error when the bridge failed for good and the process should exit. */
+  readonly failure: Promise<Error>;
+
+  private constructor(config: BridgeConfig, options: BridgeOptions) {
+    this.config = config;
+    this.logger = options.logger ?? createLogger(config.log.level);
+    this.lifecycle = new Lifecycle(this.logger);
+    this.failure = new Promise((resolve) => {
+      this.#failed = resolve;
+    });
+    this.metrics = new BridgeMetrics({
+      inflight: () => new Map(this.#routes.map((p) => [p.route.name, p.main.inFlight + p.retry.inFlight])),
+      partitions: () => this.#consumers.flatMap((c) => c.snapshot()),
+    });
+    this.metrics.listen(this.events);
+    logRecordEvents(this.events, this.logger);
+    this.#kafka = createKafka(config.kafka, this.logger, {
+      onOffsetReset: (topic, partition) => {
+        this.metrics.offsetResets.inc({ topic, partition: String(partition) });
+        this.logger.error({ topic, partition }, 'offset out of range: kafkajs reset the partition to its earliest offset');
+      },
+    });
+    this.#producer = new KafkaCopyProducer(this.#kafka, config.kafka.idempotentProducer);
+  }
+
+  static async start(config: BridgeConfig, options: BridgeOptions = {}): Promise<Bridge> {
+    const bridge = new Bridge(config, options);
+    try {
+      await bridge.#start();
+    } catch (error) {
+      bridge.lifecycle.to('failed', error instanceof Error ? error.message : String(error));
+      await bridge.#close();
+      throw error;
+    }
+    return bridge;
+  }
+
+  async #start(): Promise<void> {
+    const missing = await findMissingTopics(this.#kafka, this.config);
+    if (missing.length > 0) throw missingTopicsError(missing, this.config);
+    await this.#producer.connect();
+
+    const mainTopics = new Map<string, RouteDispatcher>();
+    const retryTopics = new Map<string, RouteDispatcher>();
+    const tierOf = new Map<string, number>();
+    for (const route of this.config.routes) {
+      const endpoint = new HttpEndpoint(route);
+      const delivery = new RecordDelivery(route, endpoint, new FailureLadder(route, this.#producer), this.events);
+      const parts: RouteParts = { route, endpoint, main: new RouteDispatcher(route, delivery.run), retry: new RouteDispatcher(route, delivery.run) };
+      this.#routes.push(parts);
+      for (const topic of route.topics) {
+        mainTopics.set(topic, parts.main);
+        if (route.onFailure !== 'escalate') continue;
+        for (let tier = 1; tier <= route.retry.delays.length; tier++) {
+          const name = retryTopicName(topic, route, tier - 1);
+          retryTopics.set(name, parts.retry);
+          tierOf.set(name, tier);
+        }
+      }
+    }
+
+    this.#server = await startOpsServer(
+      { lifecycle: this.lifecycle, registry: this.metrics.registry, routes: () => this.routeStatus() },
+      this.config.server.host,
+      this.config.server.port,
+    );
+    this.logger.info({ port: this.port }, 'ops server listening');
+
+    const common = {
+      kafka: this.#kafka,
+      config: this.config.kafka,
+      events: this.events,
+      logger: this.logger,
+      onFatal: (error: Error) => this.#fail(new BridgeError(ErrorCodes.CONSUMER_CRASHED, `kafka consumer crashed and will not restart: ${error.message}`, { cause: error })),
+      onCommitFailed: () => undefined,
+    };
+    this.#consumers.push(
+      new GroupConsumer({
+        ...common,
+        name: 'main',
+        groupId: this.config.kafka.groupId,
+        routes: mainTopics,
+        toRecord: mainRecord,
+        onCommitted: () => this.metrics.commits.inc({ consumer: 'main', result: 'ok' }),
+        onCommitFailed: () => this.metrics.commits.inc({ consumer: 'main', result: 'failed' }),
+        onRestart: () => this.metrics.consumerRestarts.inc({ consumer: 'main' }),
+      }),
+    );
+    if (retryTopics.size > 0) {
+      this.#consumers.push(
+        new GroupConsumer({
+          ...common,
+          name: 'retry',
+          groupId: `${this.config.kafka.groupId}-retry`,
+          routes: retryTopics,
+          toRecord: (topic, partition, m) => retryRecord(tierOf.get(topic) ?? 1, topic, partition, m),
+          onCommitted: () => this.metrics.commits.inc({ consumer: 'retry', result: 'ok' }),
+          onCommitFailed: () => this.metrics.commits.inc({ consumer: 'retry', result: 'failed' }),
+          onRestart: () => this.metrics.consumerRestarts.inc({ consumer: 'retry' }),
+        }),
+      );
+    }
+    for (const c of this.#consumers) await c.start();
+    this.lifecycle.to('running');
+  }
+
+  /** The port the ops server listens on (useful with `server.port: 0`). */
+  get port(): number {
+    const address = this.#server?.server.address();
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  }
+
+  routeStatus(): RouteStatus[] {
+    const snapshots = this.#consumers.map((c, i) => ({ consumer: i === 0 ? 'main' : 'retry', c, parts: c.snapshot() }));
+    return this.#routes.map((p) => {
+      const topics = [...p.route.topics];
+      const partitions = snapshots.flatMap(({ consumer, parts }) =>
+        parts.filter((s) => s.route === p.route.name).map((s) => ({ topic: s.topic, partition: s.partition, consumer, paused: s.paused, pending: s.pending })),
+      );
+      const reasons = new Set(snapshots.flatMap(({ c }) => topics.flatMap((t) => c.pauses.reasonsFor(t))));
+      return {
+        name: p.route.name,
+        inFlight: p.main.inFlight + p.retry.inFlight,
+        paused: reasons.size > 0,
+        pausedReasons: [...reasons],
+        partitions,
+      };
+    });
+  }
+
+  #fail(error: Error): void {
+    if (!this.lifecycle.to('failed', error.message)) return;
+    this.#failed(error);
+  }
+
+  /** Graceful stop: drain, commit, disconnect. Safe to call more than once. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#drainAndClose();
+    return this.#stopping;
+  }
+
+  async #drainAndClose(): Promise<void> {
+    this.lifecycle.to('draining');
+    for (const c of this.#consumers) c.stopFetching();
+    const drained = await this.#drain(this.config.shutdown.timeout);
+    if (!drained) {
+      this.logger.warn({ timeoutMs: this.config.shutdown.timeout }, 'shutdown timeout: unfinished records are left uncommitted and will be redelivered');
+      for (const p of this.#routes) {
+        p.main.abortAll();
+        p.retry.abortAll();
+      }
+      // Aborted records stop at their next backoff; an HTTP attempt in progress still ends
+      // by its own timeout. Wait briefly so their outcomes can still be committed.
+      await this.#drain(2_000);
+    }
+    for (const c of this.#consumers) await c.commit();
+    await this.#close();
+    this.lifecycle.to('stopped');
+  }
+
+  async #drain(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const idle = Promise.all(this.#routes.flatMap((p) => [p.main.idle(), p.retry.idle()])).then(() => true as const);
+    try {
+      return await Promise.race([idle, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #close(): Promise<void> {
+    const steps: Promise<unknown>[] = [];
+    for (const c of this.#consumers) steps.push(c.disconnect());
+    await Promise.allSettled(steps);
+    await Promise.allSettled([this.#producer.disconnect(), ...this.#routes.map((p) => p.endpoint.close())]);
+    await this.#server?.close();
+  }
+}

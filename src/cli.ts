@@ -1,0 +1,116 @@
+/**
+ * Command line: `kafka-http-bridge [run] --config <file>` and `kafka-http-bridge check --config <file>`.
+ *
+ * Exit status: 0 after a clean shutdown or a passing check; 78 for invalid configuration
+ * (EX_CONFIG); 64 for a bad command line; 1 for anything that stops a running bridge (missing
+ * topics, a consumer that crashed for good). Never a stack trace for a user error.
+ */
+import { parseArgs } from 'node:util';
+import { Bridge } from './bridge.ts';
+import { loadConfig } from './config/load-config.ts';
+import { BridgeError, ConfigError, EXIT_CONFIG } from './errors.ts';
+import { createKafka } from './kafka/kafka-client.ts';
+import { findMissingTopics, missingTopicsError } from './kafka/preflight.ts';
+import { createLogger } from './ops/logger.ts';
+
+const EXIT_USAGE = 64;
+const DEFAULT_CONFIG = '/etc/kafka-http-bridge/config.yaml';
+
+const USAGE = `usage: kafka-http-bridge [run|check] --config <file>
+
+  run     consume and deliver until SIGTERM/SIGINT (default)
+  check   validate the configuration and check that every topic exists, then exit
+
+  --config <file>   YAML configuration (default: $BRIDGE_CONFIG or ${DEFAULT_CONFIG})`;
+
+function fail(code: number, message: string): never {
+  process.stderr.write(`kafka-http-bridge: ${message}\n`);
+  process.exit(code);
+}
+
+function readArgs(argv: string[]): { command: string; config: string } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (error) {
+    fail(EXIT_USAGE, `${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+  }
+  if (parsed.values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const command = parsed.positionals[0] ?? 'run';
+  if (!['run', 'check'].includes(command) || parsed.positionals.length > 1) fail(EXIT_USAGE, `unknown command "${parsed.positionals.join(' ')}"\n${USAGE}`);
+  return { command, config: parsed.values.config ?? process.env['BRIDGE_CONFIG'] ?? DEFAULT_CONFIG };
+}
+
+function load(file: string) {
+  try {
+    return loadConfig(file, process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(EXIT_CONFIG, error.message);
+    throw error;
+  }
+}
+
+async function check(file: string): Promise<void> {
+  const config = load(file);
+  const logger = createLogger('warn');
+  const missing = await findMissingTopics(createKafka(config.kafka, logger), config);
+  if (missing.length > 0) fail(1, missingTopicsError(missing, config).message);
+  process.stdout.write(`ok: configuration valid, ${config.routes.length} route(s), every topic exists\n`);
+}
+
+async function run(file: string): Promise<void> {
+  const config = load(file);
+  const logger = createLogger(config.log.level);
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled rejection; exiting');
+    process.exit(1);
+  });
+  let bridge: Bridge;
+  try {
+    bridge = await Bridge.start(config, { logger });
+  } catch (error) {
+    if (error instanceof BridgeError) fail(1, error.message);
+    logger.fatal({ err: error }, 'bridge failed to start');
+    process.exit(1);
+  }
+  let signals = 0;
+  const onSignal = (signal: string): void => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now without waiting for the drain');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'shutting down: draining in-flight records');
+    bridge.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const error = await bridge.failure;
+  // A consumer that will not restart must not leave an alive-but-idle process: /health is
+  // red from now on, and the exit lets the orchestrator restart us.
+  logger.fatal({ code: error instanceof BridgeError ? error.code : undefined }, error.message);
+  const timer = setTimeout(() => process.exit(1), 5_000);
+  timer.unref();
+  await bridge.stop().catch(() => undefined);
+  process.exit(1);
+}
+
+const { command, config } = readArgs(process.argv.slice(2));
+await (command === 'check' ? check(config) : run(config));

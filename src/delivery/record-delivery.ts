@@ -1,0 +1,122 @@
+/**
+ * The life of one record inside the bridge: pre-flight checks, in-process attempts with
+ * backoff, then the failure ladder. It resolves when the record finished (an outcome was
+ * emitted) or was abandoned (its partition was revoked or shutdown ran out of time); it
+ * never rejects and never gives up on a record while it still owns it.
+ */
+import type { RouteConfig } from '../config/types.ts';
+import type { BridgeRecord } from '../kafka/record.ts';
+import type { RecordEvents } from '../record-events.ts';
+import { FailureLadder } from '../retry/failure-ladder.ts';
+import { retryDelay, sleep } from './backoff.ts';
+import { oneLine } from './classify-response.ts';
+import type { HttpEndpoint } from './http-endpoint.ts';
+import { Outcome, Verdict, type AttemptResult } from './outcome.ts';
+
+/** Decides, before any HTTP, whether a record can be sent at all. */
+export function preflight(record: BridgeRecord, route: RouteConfig): AttemptResult | 'discard' | undefined {
+  if (record.value === null && route.nullValue !== 'deliver') {
+    if (route.nullValue === 'discard') return 'discard';
+    return { verdict: Verdict.permanent, reason: 'null-value', message: 'record has no value (tombstone)' };
+  }
+  if (record.value !== null && record.value.length > route.endpoint.maxBodyBytes) {
+    return {
+      verdict: Verdict.permanent,
+      reason: 'body-too-large',
+      message: `value is ${record.value.length} bytes, endpoint.maxBodyBytes is ${route.endpoint.maxBodyBytes}`,
+    };
+  }
+  return undefined;
+}
+
+export class RecordDelivery {
+  readonly #route: RouteConfig;
+  readonly #endpoint: HttpEndpoint;
+  readonly #ladder: FailureLadder;
+  readonly #events: RecordEvents;
+
+  constructor(route: RouteConfig, endpoint: HttpEndpoint, ladder: FailureLadder, events: RecordEvents) {
+    this.#route = route;
+    this.#endpoint = endpoint;
+    this.#ladder = ladder;
+    this.#events = events;
+  }
+
+  /** Runs one record to its outcome. Bound for use as the dispatcher's runner. */
+  readonly run = async (record: BridgeRecord, signal: AbortSignal): Promise<void> => {
+    const route = this.#route.name;
+    this.#events.emit('received', { route, record });
+    const early = preflight(record, this.#route);
+    if (early === 'discard') {
+      this.#events.emit('finished', { route, record, outcome: Outcome.discarded, result: undefined });
+      return;
+    }
+    let result: AttemptResult;
+    let attempts = record.priorAttempts;
+    if (early !== undefined) {
+      result = early;
+      this.#events.emit('attempted', { route, record, attempt: attempts, result, durationMs: 0 });
+    } else {
+      const ended = await this.#attempt(record, signal);
+      if (ended === undefined) {
+        this.#events.emit('abandoned', { route, record });
+        return;
+      }
+      result = ended.result;
+      attempts = ended.attempts;
+    }
+    if (result.verdict === Verdict.delivered) {
+      this.#events.emit('finished', { route, record, outcome: Outcome.delivered, result });
+      return;
+    }
+    await this.#escalate(record, result, attempts, signal);
+  };
+
+  /**
+   * In-process attempts. `escalate` stops after `attempts`; `block` keeps the record here
+   * (its key or partition waits behind it) until it is delivered or fails permanently.
+   */
+  async #attempt(record: BridgeRecord, signal: AbortSignal): Promise<{ result: AttemptResult; attempts: number } | undefined> {
+    const route = this.#route;
+    let local = 0;
+    for (;;) {
+      if (signal.aborted) return undefined;
+      local++;
+      const attempt = record.priorAttempts + local;
+      const started = performance.now();
+      const result = await this.#endpoint.send(record, attempt);
+      this.#events.emit('attempted', { route: route.name, record, attempt, result, durationMs: performance.now() - started });
+      if (result.verdict !== Verdict.transient) return { result, attempts: attempt };
+      const keepTrying = route.onFailure === 'block' || local < route.attempts;
+      if (!keepTrying) return { result, attempts: attempt };
+      await sleep(retryDelay(route.backoff, Math.min(local, 30), result.retryAfterMs), signal);
+    }
+  }
+
+  /**
+   * Writes the copy to the next rung. A copy that Kafka did not acknowledge is written
+   * again after backoff, for as long as we own the record: skipping it would lose it.
+   */
+  async #escalate(record: BridgeRecord, result: AttemptResult, attempts: number, signal: AbortSignal): Promise<void> {
+    const route = this.#route.name;
+    let failures = 0;
+    for (;;) {
+      if (signal.aborted) {
+        this.#events.emit('abandoned', { route, record });
+        return;
+      }
+      const now = Date.now();
+      const step = this.#ladder.next(record, result, now);
+      try {
+        await this.#ladder.copy(record, step, result, attempts, now);
+        this.#events.emit('finished', { route, record, outcome: step.outcome, result, target: step.topic });
+        return;
+      } catch (error) {
+        failures++;
+        const message = oneLine(error instanceof Error ? error.message : String(error));
+        this.#events.emit('copyFailed', { route, record, target: step.topic, error: message });
+        await sleep(retryDelay(this.#route.backoff, Math.min(failures, 30), undefined), signal);
+      }
+    }
+  }
+}

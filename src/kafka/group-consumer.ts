@@ -1,0 +1,346 @@
+/**
+ * One kafkajs consumer group, driven so that no record is lost and none is dispatched twice
+ * by this process:
+ *
+ * - eachBatch never waits for HTTP. It hands records to the partition's worker while the
+ *   worker has room, and pauses the partition when it has none. kafkajs fetches a broker's
+ *   partitions together and waits for every batch of a fetch before the next one, so one
+ *   slow partition held inside eachBatch would stall all its neighbours.
+ * - `resolveOffset` is called for every record handed over: in kafkajs it moves the next
+ *   fetch position. Commits never use it (autoCommit is off); they carry the offset
+ *   tracker's unbroken run of finished records, explicitly, on a timer, when a rebalance
+ *   starts, and at shutdown.
+ * - Commits only ever name partitions of the current assignment, learned on GROUP_JOIN.
+ * - A record's failure never reaches kafkajs: its retrier would count it, and enough of those
+ *   over the process's lifetime crash the consumer.
+ */
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { RouteDispatcher } from '../dispatch/route-dispatcher.ts';
+import type { PartitionWorker } from '../dispatch/partition-worker.ts';
+import type { RecordEvents } from '../record-events.ts';
+import type { KafkaConfig } from '../config/types.ts';
+import { OffsetTracker } from './offset-tracker.ts';
+import { PauseBook, type PauseReason } from './pause-book.ts';
+import type { BridgeRecord } from './record.ts';
+import { Backlog } from './backlog.ts';
+
+export type ToRecord = (topic: string, partition: number, message: KafkaMessage) => BridgeRecord;
+
+interface PartitionState {
+  readonly topic: string;
+  readonly partition: number;
+  readonly tracker: OffsetTracker;
+  readonly worker: PartitionWorker;
+  readonly route: RouteDispatcher;
+  /** Fetched and tracked, not yet handed to the worker (room or due time pending). */
+  readonly backlog: Backlog<BridgeRecord>;
+  highWatermark: string | undefined;
+}
+
+export interface PartitionSnapshot {
+  readonly topic: string;
+  readonly partition: number;
+  readonly route: string;
+  readonly committed: string | undefined;
+  readonly highWatermark: string | undefined;
+  readonly pending: number;
+  readonly backlog: number;
+  readonly paused: boolean;
+}
+
+export interface GroupConsumerOptions {
+  /** `main` or `retry`: used in logs and metrics. */
+  readonly name: string;
+  readonly kafka: Kafka;
+  readonly config: KafkaConfig;
+  readonly groupId: string;
+  /** Topic → the route that owns it. */
+  readonly routes: ReadonlyMap<string, RouteDispatcher>;
+  readonly toRecord: ToRecord;
+  readonly events: RecordEvents;
+  readonly logger: Logger;
+  /** kafkajs crashed and will not restart: the process must not stay alive-but-idle. */
+  readonly onFatal: (error: Error) => void;
+  readonly onCommitted?: (topic: string, partition: number, offset: string) => void;
+  readonly onCommitFailed?: (error: Error) => void;
+  readonly onRestart?: () => void;
+}
+
+type CommitDirect = EachBatchPayload['commitOffsetsIfNecessary'];
+
+const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/** Records are fetched this often at most while idle; also the pause/resume reaction time. */
+const FETCH_MAX_WAIT_MS = 100;
+
+export class GroupConsumer {
+  readonly pauses = new PauseBook();
+  readonly #opts: GroupConsumerOptions;
+  readonly #consumer: Consumer;
+  readonly #log: Logger;
+  readonly #partitions = new Map<string, PartitionState>();
+  readonly #dueTimers = new Map<string, NodeJS.Timeout>();
+  #commitDirect: CommitDirect | undefined;
+  #commitTimer: NodeJS.Timeout | undefined;
+  #committing: Promise<void> | undefined;
+  #stopping = false;
+  #restarts: number[] = [];
+  #joined = false;
+
+  constructor(opts: GroupConsumerOptions) {
+    this.#opts = opts;
+    this.#log = opts.logger.child({ consumer: opts.name });
+    const cfg = opts.config;
+    this.#consumer = opts.kafka.consumer({
+      groupId: opts.groupId,
+      sessionTimeout: cfg.sessionTimeout,
+      heartbeatInterval: cfg.heartbeatInterval,
+      rebalanceTimeout: Math.max(cfg.sessionTimeout, 60_000),
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
+      allowAutoTopicCreation: false,
+      retry: {
+        retries: 8,
+        initialRetryTime: 300,
+        maxRetryTime: 30_000,
+        // kafkajs never forgets a failure; count restarts in a sliding window instead, so a
+        // consumer that hiccups once a day is not given up on after a week.
+        restartOnFailure: async () => {
+          const now = Date.now();
+          this.#restarts = this.#restarts.filter((t) => now - t < 10 * 60_000);
+          this.#restarts.push(now);
+          return this.#restarts.length <= cfg.maxConsumerRestarts;
+        },
+      },
+    });
+    this.pauses.attach({
+      pause: (topic, partition) => this.#consumer.pause([{ topic, partitions: [partition] }]),
+      resume: (topic, partition) => this.#consumer.resume([{ topic, partitions: [partition] }]),
+    });
+    opts.events.on('finished', ({ record }) => this.#finished(record));
+  }
+
+  async start(): Promise<void> {
+    const c = this.#consumer;
+    c.on(c.events.GROUP_JOIN, ({ payload }) => this.#onJoin(payload.memberAssignment));
+    c.on(c.events.REBALANCING, () => {
+      // The coordinator still accepts commits from this generation while the group is
+      // preparing to rebalance: commit what is finished so the next owner starts there.
+      this.#log.info('group is rebalancing; committing finished offsets');
+      void this.commit();
+    });
+    c.on(c.events.CRASH, ({ payload }) => this.#onCrash(payload.error, payload.restart));
+    await c.connect();
+    // fromBeginning: with no committed offset, start at the earliest record. An offset reset
+    // to "latest" would silently skip data; kafkajs resets to this default on out-of-range.
+    await c.subscribe({ topics: [...this.#opts.routes.keys()], fromBeginning: true });
+    await c.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 4,
+      eachBatch: (payload) => this.#eachBatch(payload),
+    });
+    this.#commitTimer = setInterval(() => void this.commit(), this.#opts.config.commitInterval);
+  }
+
+  get joined(): boolean {
+    return this.#joined;
+  }
+
+  async #eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    this.#commitDirect = payload.commitOffsetsIfNecessary;
+    const state = this.#stateFor(batch.topic, batch.partition);
+    if (state === undefined || this.#stopping || !isRunning() || isStale()) return;
+    state.highWatermark = batch.highWatermark;
+    let last: string | undefined;
+    for (const message of batch.messages) {
+      last = message.offset;
+      // Still in flight (or done) from before a rebalance that kept this partition.
+      if (state.tracker.hasSeen(message.offset)) continue;
+      state.tracker.track(message.offset);
+      state.backlog.push(this.#opts.toRecord(batch.topic, batch.partition, message));
+    }
+    // The whole batch now belongs to the tracker (finished or not), so the next fetch may
+    // start after it; the records wait in the backlog while the partition is paused.
+    if (last !== undefined) resolveOffset(last);
+    this.#pump(state);
+    // Heartbeats go out only between batches; a rebalance error thrown here makes kafkajs
+    // rejoin (after our REBALANCING listener committed).
+    await heartbeat();
+  }
+
+  /**
+   * Moves records from the partition's backlog to its worker while the worker has room and
+   * the head is due. A partition with a backlog stays paused, so kafkajs fetches nothing
+   * more for it: memory is bounded by one fetched batch plus the in-flight share.
+   */
+  #pump(state: PartitionState): void {
+    const { topic, partition, backlog } = state;
+    while (backlog.length > 0 && !this.#stopping && !this.pauses.topicPaused(topic)) {
+      const record = backlog.peek()!;
+      const wait = record.dueAt - Date.now();
+      if (wait > 0) {
+        this.#waitUntilDue(state, wait);
+        break;
+      }
+      if (!state.worker.hasRoom()) break;
+      backlog.shift();
+      state.worker.offer(record);
+    }
+    if (backlog.length > 0) this.pauses.addPartition(topic, partition, 'backlog');
+    else this.pauses.removePartition(topic, partition, 'backlog');
+  }
+
+  /**
+   * The head of a retry partition is not due yet: leave it in the backlog and look again
+   * when it is. No busy loop (the partition is paused, nothing is fetched meanwhile) and the
+   * group session stays alive (kafkajs heartbeats from its idle fetch loop).
+   */
+  #waitUntilDue(state: PartitionState, waitMs: number): void {
+    const key = tpKey(state.topic, state.partition);
+    if (this.#dueTimers.has(key)) return;
+    // setTimeout holds at most 2^31-1 ms; a longer wait simply looks again when it fires.
+    const timer = setTimeout(() => {
+      this.#dueTimers.delete(key);
+      if (this.#partitions.get(key) === state) this.#pump(state);
+    }, Math.min(waitMs, 2 ** 31 - 1));
+    this.#dueTimers.set(key, timer);
+  }
+
+  #stateFor(topic: string, partition: number): PartitionState | undefined {
+    const key = tpKey(topic, partition);
+    const existing = this.#partitions.get(key);
+    if (existing !== undefined) return existing;
+    const route = this.#opts.routes.get(topic);
+    if (route === undefined) return undefined;
+    const state: PartitionState = {
+      topic,
+      partition,
+      route,
+      tracker: new OffsetTracker(),
+      worker: route.addPartition(() => this.#slotFreed(topic, partition)),
+      backlog: new Backlog<BridgeRecord>(),
+      highWatermark: undefined,
+    };
+    this.#partitions.set(key, state);
+    return state;
+  }
+
+  #slotFreed(topic: string, partition: number): void {
+    const state = this.#partitions.get(tpKey(topic, partition));
+    if (state !== undefined && state.backlog.length > 0) this.#pump(state);
+  }
+
+  #finished(record: BridgeRecord): void {
+    this.#partitions.get(tpKey(record.topic, record.partition))?.tracker.finish(record.offset);
+  }
+
+  #onJoin(assignment: Record<string, number[]>): void {
+    this.#joined = true;
+    const assigned: { topic: string; partition: number }[] = [];
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) assigned.push({ topic, partition });
+    }
+    const keep = new Set(assigned.map((a) => tpKey(a.topic, a.partition)));
+    for (const [key, state] of this.#partitions) {
+      if (keep.has(key)) continue;
+      // Lost: stop its records (the new owner fetches them from the committed offset) and
+      // forget its tracker, so that nothing is ever committed for it from here.
+      state.route.removePartition(state.worker);
+      this.#partitions.delete(key);
+      clearTimeout(this.#dueTimers.get(key));
+      this.#dueTimers.delete(key);
+    }
+    for (const a of assigned) this.#stateFor(a.topic, a.partition);
+    if (this.#stopping) for (const topic of this.#opts.routes.keys()) this.pauses.addTopic(topic, 'shutdown');
+    this.pauses.assign(assigned);
+    this.#log.info({ assignment }, 'partitions assigned');
+  }
+
+  #onCrash(error: Error, restart: boolean): void {
+    this.#log.error({ err: { name: error.name, message: error.message }, restart }, 'kafka consumer crashed');
+    // kafkajs throws its consumer-group object away: every partition is lost, and the new
+    // group fetches from the committed offsets. Treat it like a revocation of everything.
+    this.#commitDirect = undefined;
+    this.#onJoin({});
+    this.#joined = false;
+    if (restart) this.#opts.onRestart?.();
+    else this.#opts.onFatal(error);
+  }
+
+  /** Commits the unbroken run of finished offsets of every owned partition. */
+  commit(): Promise<void> {
+    if (this.#committing !== undefined) return this.#committing;
+    this.#committing = this.#commitOnce().finally(() => {
+      this.#committing = undefined;
+    });
+    return this.#committing;
+  }
+
+  async #commitOnce(): Promise<void> {
+    const commitDirect = this.#commitDirect;
+    if (commitDirect === undefined) return;
+    const byTopic = new Map<string, { partition: number; offset: string }[]>();
+    const states: [PartitionState, string][] = [];
+    for (const state of this.#partitions.values()) {
+      const offset = state.tracker.commitCandidate();
+      if (offset === undefined) continue;
+      let list = byTopic.get(state.topic);
+      if (list === undefined) byTopic.set(state.topic, (list = []));
+      list.push({ partition: state.partition, offset });
+      states.push([state, offset]);
+    }
+    if (states.length === 0) return;
+    try {
+      // kafkajs's own commitOffsets wraps this call in its retrier, which may send the
+      // retry after a rejoin, under the NEW generation, for a partition we no longer own.
+      // The direct call fails fast instead; the next tick recomputes from the assignment.
+      await commitDirect({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+      for (const [state, offset] of states) {
+        state.tracker.committed(offset);
+        this.#opts.onCommitted?.(state.topic, state.partition, offset);
+      }
+    } catch (error) {
+      const err = error instanceof Error ? error : new Error(String(error));
+      this.#log.warn({ err: { name: err.name, message: err.message } }, 'offset commit failed; will retry');
+      this.#opts.onCommitFailed?.(err);
+    }
+  }
+
+  /** Route-level pause (flow control, shutdown). */
+  pauseTopics(topics: readonly string[], reason: PauseReason): void {
+    for (const t of topics) this.pauses.addTopic(t, reason);
+  }
+
+  resumeTopics(topics: readonly string[], reason: PauseReason): void {
+    for (const t of topics) this.pauses.removeTopic(t, reason);
+    for (const state of this.#partitions.values()) if (topics.includes(state.topic)) this.#pump(state);
+  }
+
+  /** Stops taking new records; in-flight ones go on. */
+  stopFetching(): void {
+    this.#stopping = true;
+    this.pauseTopics([...this.#opts.routes.keys()], 'shutdown');
+  }
+
+  async disconnect(): Promise<void> {
+    clearInterval(this.#commitTimer);
+    for (const t of this.#dueTimers.values()) clearTimeout(t);
+    this.#dueTimers.clear();
+    await this.#consumer.disconnect();
+  }
+
+  snapshot(): PartitionSnapshot[] {
+    return [...this.#partitions.values()].map((s) => ({
+      topic: s.topic,
+      partition: s.partition,
+      route: s.route.route.name,
+      committed: s.tracker.lastCommitted?.toString(),
+      highWatermark: s.highWatermark,
+      pending: s.tracker.pending,
+      backlog: s.backlog.length,
+      paused: this.pauses.isPaused(s.topic, s.partition),
+    }));
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The one place that builds kafkajs clients. kafkajs logs through pino here, and two of its
+ * quirks are handled once for everybody:
+ * - an out-of-range offset is reset silently by kafkajs; its log line is the only trace, so
+ *   it is turned into a counted, loud event;
+ * - Node 24 warns about a negative timeout kafkajs sets (TimeoutNegativeWarning); it is
+ *   harmless, so it is not printed as a process warning.
+ */
+import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { KafkaConfig } from '../config/types.ts';
+
+export interface KafkaHooks {
+  onOffsetReset?: (topic: string, partition: number) => void;
+}
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+let warningFilterInstalled = false;
+
+export function quietKnownWarnings(): void {
+  if (warningFilterInstalled) return;
+  warningFilterInstalled = true;
+  const listeners = process.listeners('warning');
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'TimeoutNegativeWarning') return;
+    for (const l of listeners) l(warning);
+  });
+}
+
+export function createKafka(config: KafkaConfig, logger: Logger, hooks: KafkaHooks = {}): Kafka {
+  quietKnownWarnings();
+  const log = logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId: config.clientId,
+    brokers: [...config.brokers],
+    connectionTimeout: config.connectionTimeout,
+    requestTimeout: config.requestTimeout,
+    logLevel: logLevel.INFO,
+    logCreator:
+      () =>
+      ({ level, log: entry }: LogEntry) => {
+        const { message, timestamp: _t, logger: _l, ...extra } = entry;
+        if (message.startsWith('Offset out of range')) {
+          const topic = typeof extra['topic'] === 'string' ? extra['topic'] : '';
+          const partition = typeof extra['partition'] === 'number' ? extra['partition'] : -1;
+          hooks.onOffsetReset?.(topic, partition);
+        }
+        // kafkajs's INFO is chatty (every join); keep it at debug except what matters.
+        const mapped = LEVELS[level] ?? 'info';
+        const target = mapped === 'info' ? 'debug' : mapped;
+        delete extra['stack'];
+        log[target]({ ...extra }, message);
+      },
+  });
+}

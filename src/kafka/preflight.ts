@@ -1,0 +1,45 @@
+/**
+ * The bridge never creates topics: a typo in a topic name must not silently create an empty
+ * topic that swallows records. At start it lists the topics that exist (metadata for ALL
+ * topics, which never auto-creates, unlike a metadata request naming a topic) and refuses to
+ * run when one it needs is missing.
+ */
+import type { Kafka } from 'kafkajs';
+import type { BridgeConfig } from '../config/types.ts';
+import { BridgeError, ErrorCodes } from '../errors.ts';
+import { FailureLadder } from '../retry/failure-ladder.ts';
+
+export interface TopicNeeds {
+  readonly source: readonly string[];
+  readonly copies: readonly string[];
+}
+
+export function neededTopics(config: BridgeConfig): TopicNeeds {
+  return {
+    source: config.routes.flatMap((r) => r.topics),
+    copies: config.routes.flatMap((r) => FailureLadder.topicsFor(r)),
+  };
+}
+
+export async function findMissingTopics(kafka: Kafka, config: BridgeConfig): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const needs = neededTopics(config);
+    return [...needs.source, ...needs.copies].filter((t) => !existing.has(t));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export function missingTopicsError(missing: readonly string[], config: BridgeConfig): BridgeError {
+  const group = config.kafka.groupId;
+  return new BridgeError(
+    ErrorCodes.TOPICS_MISSING,
+    `missing topics: ${missing.join(', ')}. The bridge never creates topics: create them ` +
+      `(retry and dead-letter topics with as many partitions as their source topic), and make ` +
+      `sure consumer groups "${group}" and "${group}-retry" may read and commit, and that the ` +
+      `bridge may write to the retry and dead-letter topics (ACLs).`,
+  );
+}

@@ -1,0 +1,34 @@
+/**
+ * A record as the bridge carries it from fetch to finish. Kafka's own fields are kept as
+ * kafkajs hands them over (Buffers, string offsets); `origin` holds the coordinates the
+ * downstream sees, which stay the same on every retry hop.
+ */
+import type { IHeaders } from 'kafkajs';
+
+export interface Coordinates {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  /** Kafka record timestamp, ms since the epoch, as a decimal string. */
+  readonly timestamp: string;
+}
+
+export interface BridgeRecord extends Coordinates {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: IHeaders;
+  /** Where the record first entered the bridge; equal to its own coordinates on a main topic. */
+  readonly origin: Coordinates;
+  /** Attempts made on earlier hops (0 on a main topic). */
+  readonly priorAttempts: number;
+  /** When the first failure happened (ISO-8601), carried across hops. */
+  readonly firstFailureAt: string | undefined;
+  /** Which retry tier the record was read from: 0 = main topic, 1 = first retry topic, … */
+  readonly tier: number;
+  /** When the record may be delivered (ms since the epoch); 0 = now. */
+  readonly dueAt: number;
+}
+
+export function idempotencyKey(origin: Coordinates): string {
+  return `${origin.topic}-${origin.partition}-${origin.offset}`;
+}

@@ -1,0 +1,152 @@
+/**
+ * Prometheus metrics, fed by listening to record events. Labels are kept low-cardinality on
+ * purpose (route, outcome, topic/partition; never offsets, keys or URLs), and everything that
+ * can be read from existing state (in-flight, lag) is computed at scrape time instead of on
+ * the hot path.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RecordEvents } from '../record-events.ts';
+import type { PartitionSnapshot } from '../kafka/group-consumer.ts';
+
+const PREFIX = 'kafka_http_bridge_';
+
+export interface MetricSources {
+  /** In-flight records per route (main + retry). */
+  inflight(): ReadonlyMap<string, number>;
+  /** Partitions owned right now, with committed offsets and high watermarks. */
+  partitions(): readonly PartitionSnapshot[];
+}
+
+export class BridgeMetrics {
+  readonly registry = new Registry();
+  readonly deliveries: Counter<'route' | 'outcome'>;
+  readonly httpDuration: Histogram<'route'>;
+  readonly httpResponses: Counter<'route' | 'result'>;
+  readonly retryPublished: Counter<'route' | 'tier'>;
+  readonly dltPublished: Counter<'route' | 'reason'>;
+  readonly copyFailures: Counter<'route'>;
+  readonly commits: Counter<'consumer' | 'result'>;
+  readonly offsetResets: Counter<'topic' | 'partition'>;
+  readonly consumerRestarts: Counter<'consumer'>;
+  readonly retryDueWait: Histogram;
+
+  constructor(sources: MetricSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    this.deliveries = new Counter({
+      name: `${PREFIX}deliveries_total`,
+      help: 'Records that left the bridge, by outcome (delivered, retry_scheduled, dead_lettered, discarded).',
+      labelNames: ['route', 'outcome'],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: `${PREFIX}http_request_duration_seconds`,
+      help: 'Duration of HTTP attempts to the endpoint, whatever their result.',
+      labelNames: ['route'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.httpResponses = new Counter({
+      name: `${PREFIX}http_attempts_total`,
+      help: 'HTTP attempts by result: status class (2xx, 4xx, 5xx) or failure reason (timeout, connect-refused, …).',
+      labelNames: ['route', 'result'],
+      registers,
+    });
+    this.retryPublished = new Counter({
+      name: `${PREFIX}retry_published_total`,
+      help: 'Copies acknowledged on a retry topic, by tier (1 = first retry topic).',
+      labelNames: ['route', 'tier'],
+      registers,
+    });
+    this.dltPublished = new Counter({
+      name: `${PREFIX}dlt_published_total`,
+      help: 'Copies acknowledged on the dead-letter topic, by reason.',
+      labelNames: ['route', 'reason'],
+      registers,
+    });
+    this.copyFailures = new Counter({
+      name: `${PREFIX}copy_failures_total`,
+      help: 'Retry/dead-letter copies Kafka did not acknowledge (each is written again; the record is not finished).',
+      labelNames: ['route'],
+      registers,
+    });
+    this.commits = new Counter({
+      name: `${PREFIX}offset_commits_total`,
+      help: 'Offset commits, by consumer and result.',
+      labelNames: ['consumer', 'result'],
+      registers,
+    });
+    this.offsetResets = new Counter({
+      name: `${PREFIX}offset_resets_total`,
+      help: 'Times kafkajs reset an out-of-range offset (to the earliest record).',
+      labelNames: ['topic', 'partition'],
+      registers,
+    });
+    this.consumerRestarts = new Counter({
+      name: `${PREFIX}consumer_restarts_total`,
+      help: 'Times kafkajs restarted a crashed consumer.',
+      labelNames: ['consumer'],
+      registers,
+    });
+    this.retryDueWait = new Histogram({
+      name: `${PREFIX}retry_due_wait_seconds`,
+      help: 'How late (positive) or early (negative) retry records were delivered against their due time.',
+      buckets: [-1, 0, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers,
+    });
+    new Gauge({
+      name: `${PREFIX}inflight_records`,
+      help: 'Records held by the bridge (queued behind a key or being delivered), per route.',
+      labelNames: ['route'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [route, n] of sources.inflight()) this.set({ route }, n);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}committed_offset`,
+      help: 'Last offset committed by this instance, per owned partition.',
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of sources.partitions()) {
+          if (p.committed !== undefined) this.set({ topic: p.topic, partition: String(p.partition) }, Number(p.committed));
+        }
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}consumer_lag`,
+      help: 'High watermark minus committed offset, per owned partition (records not yet finished and committed).',
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of sources.partitions()) {
+          if (p.highWatermark === undefined) continue;
+          const committed = p.committed === undefined ? 0 : Number(p.committed);
+          this.set({ topic: p.topic, partition: String(p.partition) }, Math.max(0, Number(p.highWatermark) - committed));
+        }
+      },
+    });
+  }
+
+  /** Subscribes the counters to record events. */
+  listen(events: RecordEvents): void {
+    events.on('finished', ({ route, outcome, result, record }) => {
+      this.deliveries.inc({ route, outcome });
+      if (outcome === 'retry_scheduled') this.retryPublished.inc({ route, tier: String(record.tier + 1) });
+      if (outcome === 'dead_lettered') this.dltPublished.inc({ route, reason: result?.reason ?? 'unknown' });
+    });
+    events.on('received', ({ record }) => {
+      if (record.tier > 0 && record.dueAt > 0) this.retryDueWait.observe((Date.now() - record.dueAt) / 1000);
+    });
+    events.on('attempted', ({ route, result, durationMs }) => {
+      if (durationMs > 0) this.httpDuration.observe({ route }, durationMs / 1000);
+      const status = result.status;
+      this.httpResponses.inc({ route, result: status === undefined ? result.reason : `${Math.floor(status / 100)}xx` });
+    });
+    events.on('copyFailed', ({ route }) => this.copyFailures.inc({ route }));
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Writes retry and dead-letter copies. Every send waits for acks from all in-sync replicas
+ * (acks=-1): the source offset may only count as finished once the copy cannot be lost with
+ * a single broker. kafkajs's idempotent producer is marked experimental, so it is opt-in.
+ */
+import type { Kafka, Producer } from 'kafkajs';
+import type { CopyMessage, CopyProducer } from './failure-ladder.ts';
+
+export class KafkaCopyProducer implements CopyProducer {
+  readonly #producer: Producer;
+
+  constructor(kafka: Kafka, idempotent: boolean) {
+    this.#producer = kafka.producer({
+      allowAutoTopicCreation: false,
+      idempotent,
+      ...(idempotent ? { maxInFlightRequests: 1 } : {}),
+      // Few internal retries: the delivery loop writes the copy again after backoff, for as
+      // long as it takes, and counts each failure where operators can see it.
+      retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2_000 },
+    });
+  }
+
+  connect(): Promise<void> {
+    return this.#producer.connect();
+  }
+
+  async send(topic: string, message: CopyMessage): Promise<void> {
+    await this.#producer.send({
+      topic,
+      acks: -1,
+      messages: [{ key: message.key, value: message.value, headers: message.headers }],
+    });
+  }
+
+  disconnect(): Promise<void> {
+    return this.#producer.disconnect();
+  }
+}
