@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Kafka } from 'kafkajs';
+import { DevBroker } from '../support/dev-broker.ts';
+import { RecordingSink } from '../support/recording-sink.ts';
+import { committedOffsets, fullyCommitted, kafkaFor, produce, uniqueTopic, waitFor } from '../support/kafka-helpers.ts';
+import { startInProcess, testConfig } from '../support/test-bridge.ts';
+
+let broker: DevBroker;
+let kafka: Kafka;
+
+beforeAll(async () => {
+  broker = await DevBroker.start();
+  kafka = kafkaFor(broker.bootstrap);
+});
+
+afterAll(async () => {
+  await broker?.stop();
+});
+
+describe('commits', () => {
+  it('hold at a slow record while the records after it finish', async () => {
+    const topic = uniqueTopic('gap');
+    await broker.createTopic(topic, 1);
+    await broker.createTopic(`${topic}-dlt`, 1);
+    await produce(kafka, topic, Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: String(i) })));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const sink = await RecordingSink.start(async (req) => {
+      if (req.headers['kafka-offset'] === '10') await released;
+      return { status: 200 };
+    });
+    const groupId = uniqueTopic('group');
+    const { bridge } = await startInProcess(
+      testConfig({
+        bootstrap: broker.bootstrap,
+        groupId,
+        routes: [{ topics: [topic], url: sink.url, ordering: 'none', maxInFlight: 100, attempts: 1, endpoint: { url: sink.url, timeout: '20s' } }],
+        kafka: { sessionTimeout: '60s' },
+      }),
+    );
+    try {
+      await waitFor('all but offset 10 delivered', () => sink.requests.length >= 50, 20_000);
+      // Give the commit timer several ticks to (wrongly) move past the gap.
+      const samples: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 300));
+        samples.push((await committedOffsets(kafka, groupId, topic)).get(0) ?? -1);
+      }
+      expect(samples.at(-1)).toBe(10);
+      expect(Math.max(...samples)).toBe(10);
+      release();
+      await waitFor('committed to the end once the slow record finished', () => fullyCommitted(kafka, groupId, topic), 10_000, 200);
+      expect((await committedOffsets(kafka, groupId, topic)).get(0)).toBe(50);
+    } finally {
+      release();
+      await bridge.stop();
+      await sink.stop();
+    }
+  }, 60_000);
+});
