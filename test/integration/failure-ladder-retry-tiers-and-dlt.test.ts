@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Kafka } from 'kafkajs';
+import { DevBroker } from '../support/dev-broker.ts';
+import { RecordingSink } from '../support/recording-sink.ts';
+import { endOffsets, fullyCommitted, kafkaFor, produce, readAll, uniqueTopic, waitFor } from '../support/kafka-helpers.ts';
+import { startInProcess, testConfig } from '../support/test-bridge.ts';
+
+let broker: DevBroker;
+let kafka: Kafka;
+
+beforeAll(async () => {
+  broker = await DevBroker.start();
+  kafka = kafkaFor(broker.bootstrap);
+});
+
+afterAll(async () => {
+  await broker?.stop();
+});
+
+async function topics(base: string, partitions: number, retryTiers: number): Promise<void> {
+  await broker.createTopic(base, partitions);
+  if (retryTiers === 1) await broker.createTopic(`${base}-retry`, partitions);
+  for (let t = 1; retryTiers > 1 && t <= retryTiers; t++) await broker.createTopic(`${base}-retry-${t}`, partitions);
+  await broker.createTopic(`${base}-dlt`, partitions);
+}
+
+const total = async (topic: string) => [...(await endOffsets(kafka, topic)).values()].reduce((a, b) => a + b, 0);
+
+describe('failure ladder', () => {
+  it('always-503 climbs main → retry-1 → retry-2 → DLT, waiting each delay, with one idempotency key', async () => {
+    const topic = uniqueTopic('ladder');
+    await topics(topic, 1, 2);
+    const sink = await RecordingSink.start(() => ({ status: 503, body: 'down for maintenance' }));
+    await produce(kafka, topic, [
+      {
+        key: 'order-1',
+        value: '{"id":1}',
+        headers: { traceparent: '00-trace-01', 'kafka_exception-stacktrace': Buffer.alloc(20 * 1024, 120) },
+      },
+    ]);
+    const groupId = uniqueTopic('group');
+    const { bridge } = await startInProcess(
+      testConfig({ bootstrap: broker.bootstrap, groupId, routes: [{ topics: [topic], url: sink.url, attempts: 2, retry: { delays: ['2s', '4s'] } }] }),
+    );
+    try {
+      await waitFor('dead-lettered', async () => (await total(`${topic}-dlt`)) === 1, 30_000, 200);
+      await waitFor('every group committed', async () =>
+        (await fullyCommitted(kafka, groupId, topic)) &&
+        (await fullyCommitted(kafka, `${groupId}-retry`, `${topic}-retry-1`)) &&
+        (await fullyCommitted(kafka, `${groupId}-retry`, `${topic}-retry-2`)), 10_000, 200);
+    } finally {
+      await bridge.stop();
+      await sink.stop();
+    }
+    const attempts = sink.requests;
+    expect(attempts.map((r) => r.headers['kafka-delivery-attempt'])).toEqual(['1', '2', '3', '4', '5', '6']);
+    expect(new Set(attempts.map((r) => r.headers['idempotency-key']))).toEqual(new Set([`${topic}-0-0`]));
+    expect(new Set(attempts.map((r) => r.headers['kafka-topic']))).toEqual(new Set([topic]));
+    expect(attempts.every((r) => r.headers['traceparent'] === '00-trace-01')).toBe(true);
+    // Hop 1 (retry-1) waits at least 2 s after the main failure; hop 2 at least 4 s after that,
+    // and each fires within a second of being due.
+    const gap1 = attempts[2]!.receivedAt - attempts[1]!.receivedAt;
+    const gap2 = attempts[4]!.receivedAt - attempts[3]!.receivedAt;
+    expect(gap1).toBeGreaterThanOrEqual(2000 - 50);
+    expect(gap1).toBeLessThan(2000 + 1000 + 100);
+    expect(gap2).toBeGreaterThanOrEqual(4000 - 50);
+    expect(gap2).toBeLessThan(4000 + 1000 + 100);
+
+    const [dlt] = await readAll(kafka, `${topic}-dlt`);
+    expect(dlt!.key?.toString()).toBe('order-1');
+    expect(dlt!.value?.toString()).toBe('{"id":1}');
+    expect(dlt!.headers).toMatchObject({
+      traceparent: '00-trace-01',
+      'bridge-original-topic': topic,
+      'bridge-original-partition': '0',
+      'bridge-original-offset': '0',
+      'bridge-attempts': '6',
+      'bridge-reason': 'http-503',
+      'bridge-http-status': '503',
+    });
+    expect(dlt!.headers['bridge-error']).toContain('down for maintenance');
+    expect(dlt!.headers['bridge-first-failure-at']).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(dlt!.headers['bridge-original-timestamp']).toMatch(/^\d+$/);
+    expect(dlt!.headers['bridge-due-at']).toBeUndefined();
+    expect(dlt!.headers['kafka_exception-stacktrace']).toBeUndefined();
+    const [retry1] = await readAll(kafka, `${topic}-retry-1`);
+    expect(retry1!.headers['bridge-due-at']).toMatch(/^\d{4}-/);
+    expect(retry1!.headers['kafka_exception-stacktrace']).toBeUndefined();
+  }, 60_000);
+
+  it('a 400 goes straight to the DLT and never to a retry topic', async () => {
+    const topic = uniqueTopic('permanent');
+    await topics(topic, 1, 1);
+    const sink = await RecordingSink.start(() => ({ status: 400 }));
+    await produce(kafka, topic, [{ key: 'k', value: 'bad' }]);
+    const groupId = uniqueTopic('group');
+    const { bridge } = await startInProcess(
+      testConfig({ bootstrap: broker.bootstrap, groupId, routes: [{ topics: [topic], url: sink.url, retry: { delays: ['2s'] } }] }),
+    );
+    try {
+      await waitFor('dead-lettered', async () => (await total(`${topic}-dlt`)) === 1, 20_000, 200);
+      await waitFor('committed', () => fullyCommitted(kafka, groupId, topic), 10_000, 200);
+    } finally {
+      await bridge.stop();
+      await sink.stop();
+    }
+    expect(sink.requests).toHaveLength(1);
+    expect(await total(`${topic}-retry`)).toBe(0);
+    const [dlt] = await readAll(kafka, `${topic}-dlt`);
+    expect(dlt!.headers['bridge-reason']).toBe('http-400');
+    expect(dlt!.headers['bridge-attempts']).toBe('1');
+  }, 40_000);
+
+  it('a record waiting 30 s on a retry tier stalls neither the main topic nor newer due records', async () => {
+    const topic = uniqueTopic('nostall');
+    await topics(topic, 2, 2);
+    const sink = await RecordingSink.start((req) => ({ status: req.body.toString() === 'slow' ? 503 : 200 }));
+    const groupId = uniqueTopic('group');
+    const { bridge } = await startInProcess(
+      testConfig({
+        bootstrap: broker.bootstrap,
+        groupId,
+        routes: [{ topics: [topic], url: sink.url, attempts: 1, ordering: 'key', maxInFlight: 64, retry: { delays: ['30s', '1s'] } }],
+      }),
+    );
+    const delivered = (body: string) => sink.requests.find((r) => r.body.toString() === body);
+    try {
+      await produce(kafka, topic, [{ key: 'slow', value: 'slow', partition: 0 }]);
+      await waitFor('slow record parked on retry-1', async () => (await total(`${topic}-retry-1`)) === 1, 15_000, 100);
+      const parked = await endOffsets(kafka, `${topic}-retry-1`);
+      const otherPartition = parked.get(0) === 1 ? 1 : 0;
+      const started = Date.now();
+      // Records that are already due, as earlier hops would have left them: one on the other
+      // partition of the same tier, one on the next tier.
+      const dueCopy = (value: string, offset: string) => ({
+        key: value,
+        value,
+        headers: {
+          'bridge-original-topic': topic,
+          'bridge-original-partition': '1',
+          'bridge-original-offset': offset,
+          'bridge-original-timestamp': String(started),
+          'bridge-attempts': '1',
+          'bridge-due-at': new Date(started - 1000).toISOString(),
+        },
+      });
+      await produce(kafka, `${topic}-retry-1`, [{ ...dueCopy('due-same-tier', '900'), partition: otherPartition }]);
+      await produce(kafka, `${topic}-retry-2`, [dueCopy('due-next-tier', '901')]);
+      await produce(kafka, topic, Array.from({ length: 5000 }, (_, i) => ({ key: `k${i % 500}`, value: `v${i}` })), 1000);
+      await waitFor('5,000 main records delivered', () => sink.requests.filter((r) => r.body.toString().startsWith('v')).length >= 5000, 20_000, 100);
+      await waitFor('due retry records delivered', () => delivered('due-same-tier') !== undefined && delivered('due-next-tier') !== undefined, 10_000, 50);
+      expect(delivered('due-same-tier')!.receivedAt - started).toBeLessThan(5_000);
+      expect(delivered('due-next-tier')!.receivedAt - started).toBeLessThan(5_000);
+      expect(delivered('due-same-tier')!.headers['idempotency-key']).toBe(`${topic}-1-900`);
+      expect(delivered('due-same-tier')!.headers['kafka-delivery-attempt']).toBe('2');
+      // The slow record is still waiting for its due time.
+      expect(sink.requests.filter((r) => r.body.toString() === 'slow')).toHaveLength(1);
+      expect(Date.now() - started).toBeLessThan(25_000);
+    } finally {
+      await bridge.stop();
+      await sink.stop();
+    }
+  }, 60_000);
+});
