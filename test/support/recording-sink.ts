@@ -29,44 +29,42 @@ export type Responder = (req: SinkRequest) => SinkAnswer | Promise<SinkAnswer>;
 export class RecordingSink {
   readonly requests: SinkRequest[] = [];
   responder: Responder = () => ({ status: 200 });
-  #server: Server;
+  readonly #server: Server;
   #open = 0;
   maxConcurrent = 0;
 
-  private constructor(server: Server) {
-    this.#server = server;
-  }
-
-  static async start(responder?: Responder): Promise<RecordingSink> {
-    let sink!: RecordingSink;
-    const server = createServer((req, res) => {
+  private constructor() {
+    this.#server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        sink.#open++;
-        sink.maxConcurrent = Math.max(sink.maxConcurrent, sink.#open);
+        this.#open++;
+        this.maxConcurrent = Math.max(this.maxConcurrent, this.#open);
         const entry: SinkRequest = {
           method: req.method ?? '',
           url: req.url ?? '',
           headers: req.headers,
           body: Buffer.concat(chunks),
           receivedAt: Date.now(),
-          concurrent: sink.#open,
-          n: sink.requests.length + 1,
+          concurrent: this.#open,
+          n: this.requests.length + 1,
         };
-        sink.requests.push(entry);
-        void Promise.resolve(sink.responder(entry)).then(async (answer) => {
+        this.requests.push(entry);
+        void Promise.resolve(this.responder(entry)).then(async (answer) => {
           if (answer.delayMs !== undefined && answer.delayMs > 0) await new Promise((r) => setTimeout(r, answer.delayMs));
-          sink.#open--;
+          this.#open--;
           if (res.destroyed) return;
           res.writeHead(answer.status ?? 200, answer.headers ?? {});
           res.end(answer.body ?? '');
         });
       });
     });
-    sink = new RecordingSink(server);
+  }
+
+  static async start(responder?: Responder): Promise<RecordingSink> {
+    const sink = new RecordingSink();
     if (responder !== undefined) sink.responder = responder;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => sink.#server.listen(0, '127.0.0.1', resolve));
     return sink;
   }
 
