@@ -103,7 +103,8 @@ export function spawnBridge(config: Record<string, unknown> | string, args: stri
   writeFileSync(file, typeof config === 'string' ? config : stringify(config));
   const env = { ...process.env };
   for (const name of ['PORT', 'KAFKA_BROKERS', 'KAFKA_GROUP_ID', 'LOG_LEVEL']) delete env[name];
-  const child = spawn(process.execPath, [CLI, ...args, '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const argv = args.includes('--config') ? args : [...args, '--config', file];
+  const child = spawn(process.execPath, [CLI, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   let buffered = '';
