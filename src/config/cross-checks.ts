@@ -1,0 +1,144 @@
+/**
+ * Stage 2: rules between keys and between routes, run on a configuration whose every value
+ * is already valid on its own. Each problem names all the keys involved.
+ */
+import { formatDuration } from './duration.ts';
+import { joinIndex, show, type Problems } from './problems.ts';
+import { deadLetterTopicName, retryTopicNames, topicNameProblem } from './topic-names.ts';
+import type { BridgeConfig, RouteConfig } from './types.ts';
+
+export function checkRelations(config: BridgeConfig, problems: Problems): void {
+  checkHeartbeat(config, problems);
+  config.routes.forEach((route, index) => {
+    checkRoute(route, joinIndex('routes', index), config, problems);
+  });
+  checkUniqueNames(config.routes, problems);
+  checkTopicRoles(config.routes, problems);
+}
+
+function checkHeartbeat({ kafka }: BridgeConfig, problems: Problems): void {
+  if (kafka.heartbeatInterval * 3 < kafka.sessionTimeout) return;
+  problems.add(
+    'kafka.heartbeatInterval',
+    `must be less than a third of kafka.sessionTimeout (${formatDuration(kafka.sessionTimeout)}), so that a ` +
+      `member sends at least three heartbeats per session (got ${formatDuration(kafka.heartbeatInterval)})`,
+  );
+}
+
+function checkRoute(route: RouteConfig, path: string, config: BridgeConfig, problems: Problems): void {
+  const { backoff, endpoint } = route;
+  if (backoff.initial > backoff.max) {
+    problems.add(
+      `${path}.backoff.initial`,
+      `must not exceed ${path}.backoff.max (${formatDuration(backoff.max)}) (got ${formatDuration(backoff.initial)})`,
+    );
+  }
+  if (endpoint.connections > route.maxInFlight) {
+    problems.add(
+      `${path}.endpoint.connections`,
+      `must not exceed ${path}.maxInFlight (${route.maxInFlight}): more connections than records in flight are never used (got ${endpoint.connections})`,
+    );
+  }
+  checkRetryBudget(route, path, config, problems);
+
+  for (const status of route.statuses.delivered) {
+    if (route.statuses.retry.includes(status)) {
+      problems.add(`${path}.statuses`, `${status} is listed in both statuses.delivered and statuses.retry`);
+    }
+  }
+
+  route.topics.forEach((topic, index) => {
+    const derived = [...retryTopicNames(topic, route), deadLetterTopicName(topic, route)];
+    for (const name of derived) {
+      const why = topicNameProblem(name);
+      if (why === undefined) continue;
+      problems.add(
+        joinIndex(`${path}.topics`, index),
+        `the derived topic ${show(name)} is not a valid topic name: ${why}; shorten the topic, ` +
+          `${path}.retry.topicSuffix or ${path}.deadLetter.topicSuffix`,
+      );
+    }
+  });
+}
+
+/**
+ * A delivery still running when the consumer's session expires is not lost, but it is not
+ * ours any more: after the rebalance another member (or this one) receives the record again
+ * and delivers it a second time. The worst case of the in-process attempts must therefore
+ * fit well inside the session, with half of it left as margin. With onFailure: block the
+ * attempts are unbounded, so the rule applies to one attempt.
+ */
+function checkRetryBudget(route: RouteConfig, path: string, { kafka }: BridgeConfig, problems: Problems): void {
+  const attempts = route.onFailure === 'block' ? 1 : route.attempts;
+  const timeout = route.endpoint.timeout;
+  const budget = attempts * timeout + (attempts - 1) * route.backoff.max;
+  if (budget * 2 <= kafka.sessionTimeout) return;
+
+  const limit = `kafka.sessionTimeout / 2 = ${formatDuration(kafka.sessionTimeout / 2)}`;
+  const why =
+    'a delivery that outlives the consumer session is delivered again after the rebalance, so the endpoint would receive it twice';
+  if (route.onFailure === 'block') {
+    problems.add(
+      path,
+      `with onFailure: block one attempt must fit in half the session: endpoint.timeout (${formatDuration(timeout)}) ` +
+        `must be at most ${limit}; ${why}. Lower endpoint.timeout or raise kafka.sessionTimeout`,
+    );
+    return;
+  }
+  problems.add(
+    path,
+    `the in-process retry budget attempts × endpoint.timeout + (attempts − 1) × backoff.max = ` +
+      `${attempts} × ${formatDuration(timeout)} + ${attempts - 1} × ${formatDuration(route.backoff.max)} = ${formatDuration(budget)} ` +
+      `must be at most ${limit}; ${why}. Lower attempts, endpoint.timeout or backoff.max, or raise kafka.sessionTimeout`,
+  );
+}
+
+function checkUniqueNames(routes: readonly RouteConfig[], problems: Problems): void {
+  const firstIndex = new Map<string, number>();
+  routes.forEach((route, index) => {
+    const first = firstIndex.get(route.name);
+    if (first === undefined) firstIndex.set(route.name, index);
+    else problems.add(`${joinIndex('routes', index)}.name`, `${show(route.name)} is already the name of routes[${first}]`);
+  });
+}
+
+/**
+ * Every topic the bridge reads or writes has exactly one role: a source topic of one route, a
+ * retry topic or a dead-letter topic of one source topic. Two roles on one topic means records
+ * delivered twice or copies consumed as if they were new.
+ */
+function checkTopicRoles(routes: readonly RouteConfig[], problems: Problems): void {
+  const owner = new Map<string, string>();
+  const claim = (topic: string, role: string, path: string, describe: (existing: string) => string): void => {
+    const existing = owner.get(topic);
+    if (existing === undefined) owner.set(topic, role);
+    else problems.add(path, describe(existing));
+  };
+
+  const duplicates = new Set<string>();
+  routes.forEach((route, routeIndex) => {
+    route.topics.forEach((topic, index) => {
+      const path = joinIndex(`${joinIndex('routes', routeIndex)}.topics`, index);
+      claim(topic, `a source topic of routes[${routeIndex}]`, path, (existing) => {
+        duplicates.add(path);
+        return `${show(topic)} is already ${existing}; a topic may belong to only one route`;
+      });
+    });
+  });
+  routes.forEach((route, routeIndex) => {
+    const base = joinIndex('routes', routeIndex);
+    route.topics.forEach((topic, index) => {
+      const path = joinIndex(`${base}.topics`, index);
+      if (duplicates.has(path)) return; // its retry and dead-letter topics clash too, obviously
+      const derived: Array<[string, string]> = [
+        ...retryTopicNames(topic, route).map((name): [string, string] => [name, `the retry topic of ${show(topic)}`]),
+        [deadLetterTopicName(topic, route), `the dead-letter topic of ${show(topic)}`],
+      ];
+      for (const [name, role] of derived) {
+        claim(name, `${role} in ${base}`, path, (existing) =>
+          `${role} would be ${show(name)}, which is already ${existing}; change ${base}.retry.topicSuffix or ${base}.deadLetter.topicSuffix`,
+        );
+      }
+    });
+  });
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { ConfigError } from '../../src/errors.ts';
+import { parseConfig } from '../../src/config/load-config.ts';
+
+function problemsOf(text: string): string[] {
+  try {
+    parseConfig(text, {});
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const route = { name: 'orders', topics: ['orders'], endpoint: { url: 'http://localhost:3000/orders' } };
+const valid = { kafka: { sessionTimeout: '45s' }, routes: [route] };
+
+describe('unknown keys', () => {
+  it('accepts the valid base configuration', () => {
+    expect(() => parseConfig(stringify(valid), {})).not.toThrow();
+  });
+
+  it('rejects an unknown top-level key, listing the allowed ones', () => {
+    expect(problemsOf(stringify({ ...valid, metrics: { port: 9090 } }))).toEqual([
+      'metrics: unknown key (expected one of: kafka, server, log, shutdown, routes)',
+    ]);
+  });
+
+  it('rejects an unknown nested key and suggests the right one', () => {
+    expect(problemsOf(stringify({ ...valid, kafka: { sessionTimeout: '45s', groupID: 'x' } }))).toEqual([
+      'kafka.groupID: unknown key (did you mean "groupId"?)',
+    ]);
+  });
+
+  it('rejects unknown keys inside a route, at every level, in document order', () => {
+    const problems = problemsOf(
+      stringify({
+        ...valid,
+        routes: [route, { ...route, name: 'b', topics: ['b'], timeout: '1s', endpoint: { ...route.endpoint, retries: 3 }, backoff: { inital: '1s' } }],
+      }),
+    );
+    expect(problems).toEqual([
+      'routes[1].endpoint.retries: unknown key (expected one of: url, method, timeout, headers, connections, maxBodyBytes, maxResponseBytes)',
+      'routes[1].timeout: unknown key (expected one of: name, topics, endpoint, attempts, backoff, ordering, maxInFlight, statuses, forwardHeaders, nullValue, retry, deadLetter, onFailure, headers)',
+      'routes[1].backoff.inital: unknown key (did you mean "initial"?)',
+    ]);
+  });
+
+  it('names keys that are not identifiers exactly', () => {
+    expect(problemsOf(`${stringify(valid)}"log level": info\n`)).toEqual([
+      '["log level"]: unknown key (expected one of: kafka, server, log, shutdown, routes)',
+    ]);
+  });
+
+  it('rejects __proto__ and constructor like any other unknown key', () => {
+    const problems = problemsOf(`${stringify(valid)}__proto__: { polluted: true }\nconstructor: 1\n`);
+    expect(problems).toEqual([
+      expect.stringMatching(/^__proto__: unknown key/),
+      expect.stringMatching(/^constructor: unknown key/),
+    ]);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
+  it('does not treat header names as keys of the schema', () => {
+    const config = parseConfig(
+      stringify({ ...valid, routes: [{ ...route, endpoint: { ...route.endpoint, headers: { 'x-anything': '1', Accept: 'text/plain' } } }] }),
+      {},
+    );
+    expect(config.routes[0]?.endpoint.headers).toEqual({ 'x-anything': '1', accept: 'text/plain' });
+  });
+});
