@@ -6,18 +6,10 @@
 export const ErrorCodes = {
   /** The configuration file or environment is invalid. Exit status 78 (EX_CONFIG). */
   CONFIG_INVALID: 'CONFIG_INVALID',
-  /** A secret referenced by the configuration (env var or file) could not be read. */
-  SECRET_UNAVAILABLE: 'SECRET_UNAVAILABLE',
   /** Topics the bridge needs do not exist; the bridge never creates topics. */
   TOPICS_MISSING: 'TOPICS_MISSING',
   /** The Kafka consumer stopped and kafkajs will not restart it. */
   CONSUMER_CRASHED: 'CONSUMER_CRASHED',
-  /** A record cannot be turned into an HTTP request (bad header, too large, no value). */
-  RECORD_REJECTED: 'RECORD_REJECTED',
-  /** Producing a retry or dead-letter copy was not acknowledged by Kafka. */
-  COPY_NOT_ACKNOWLEDGED: 'COPY_NOT_ACKNOWLEDGED',
-  /** Shutdown could not finish in-flight work within shutdown.timeout. */
-  DRAIN_TIMEOUT: 'DRAIN_TIMEOUT',
   /** The dev broker could not be built or started. */
   DEV_BROKER_UNAVAILABLE: 'DEV_BROKER_UNAVAILABLE',
 } as const;

@@ -5,7 +5,7 @@
  * own). Values here are what the file holds (durations as "5s"); load-config.ts turns them
  * into the BridgeConfig types (milliseconds, bytes, Secret instances).
  *
- * docs/configuration.md and config/bridge.example.yaml describe the same keys; a unit test
+ * The README and config/bridge.example.yaml describe the same keys; a unit test
  * keeps the three in step.
  */
 import type convict from 'convict';

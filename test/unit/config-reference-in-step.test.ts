@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { bridgeSchema, routeSchema, schemaLeafPaths } from '../../src/config/schema.ts';
 
-const docs = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+const docs = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const example: unknown = parse(readFileSync(new URL('../../config/bridge.example.yaml', import.meta.url), 'utf8'));
 
 const topPaths = schemaLeafPaths(bridgeSchema).filter((path) => path !== 'routes');
@@ -29,11 +29,11 @@ describe('the reference documentation and the example file', () => {
     expect(topPaths.length + routePaths.length).toBeGreaterThan(35);
   });
 
-  it.each(topPaths)('docs/configuration.md documents %s', (path) => {
+  it.each(topPaths)('the README documents %s', (path) => {
     expect(docs).toContain(`| \`${path}\` |`);
   });
 
-  it.each(routePaths)('docs/configuration.md documents routes[].%s', (path) => {
+  it.each(routePaths)('the README documents routes[].%s', (path) => {
     expect(docs).toContain(`| \`routes[].${path}\` |`);
   });
 
