@@ -42,7 +42,7 @@ interface RouteParts {
   readonly retry: RouteDispatcher;
 }
 
-function mainRecord(topic: string, partition: number, m: KafkaMessage): BridgeRecord {
+function ownRecord(topic: string, partition: number, m: KafkaMessage): BridgeRecord {
   const coordinates = { topic, partition, offset: m.offset, timestamp: m.timestamp };
   return {
     ...coordinates,
@@ -57,9 +57,14 @@ function mainRecord(topic: string, partition: number, m: KafkaMessage): BridgeRe
   };
 }
 
-/** A record read from retry tier `tier`: its identity comes from the copy's metadata. */
-function retryRecord(tier: number, topic: string, partition: number, m: KafkaMessage): BridgeRecord {
-  const own = mainRecord(topic, partition, m);
+/**
+ * A record read from a main topic (tier 0) or from retry tier `tier`. A record that carries
+ * copy metadata (a retry copy, or a dead-lettered record replayed onto its main topic) keeps
+ * its original identity: the endpoint sees the same idempotency key on every hop, and the
+ * attempt count goes on. A main-topic record is due at once, whatever its copy said.
+ */
+function readRecord(tier: number, topic: string, partition: number, m: KafkaMessage): BridgeRecord {
+  const own = ownRecord(topic, partition, m);
   const meta = readCopyMetadata(own.headers);
   if (meta === undefined) return { ...own, tier };
   return {
@@ -73,7 +78,7 @@ function retryRecord(tier: number, topic: string, partition: number, m: KafkaMes
     priorAttempts: meta.attempts,
     firstFailureAt: meta.firstFailureAt,
     tier,
-    dueAt: meta.dueAt ?? 0,
+    dueAt: tier === 0 ? 0 : (meta.dueAt ?? 0),
   };
 }
 
@@ -172,7 +177,7 @@ export class Bridge {
         name: 'main',
         groupId: this.config.kafka.groupId,
         routes: mainTopics,
-        toRecord: mainRecord,
+        toRecord: (topic, partition, m) => readRecord(0, topic, partition, m),
         onCommitted: () => this.metrics.commits.inc({ consumer: 'main', result: 'ok' }),
         onCommitFailed: () => this.metrics.commits.inc({ consumer: 'main', result: 'failed' }),
         onRestart: () => this.metrics.consumerRestarts.inc({ consumer: 'main' }),
@@ -185,7 +190,7 @@ export class Bridge {
           name: 'retry',
           groupId: `${this.config.kafka.groupId}-retry`,
           routes: retryTopics,
-          toRecord: (topic, partition, m) => retryRecord(tierOf.get(topic) ?? 1, topic, partition, m),
+          toRecord: (topic, partition, m) => readRecord(tierOf.get(topic) ?? 1, topic, partition, m),
           onCommitted: () => this.metrics.commits.inc({ consumer: 'retry', result: 'ok' }),
           onCommitFailed: () => this.metrics.commits.inc({ consumer: 'retry', result: 'failed' }),
           onRestart: () => this.metrics.consumerRestarts.inc({ consumer: 'retry' }),
