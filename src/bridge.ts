@@ -27,6 +27,7 @@ import { BridgeMetrics } from './ops/metrics.ts';
 import { startOpsServer, type RouteStatus } from './ops/ops-server.ts';
 import { logRecordEvents } from './ops/record-log.ts';
 import { RecordEvents } from './record-events.ts';
+import { RouteFlow } from './flow/route-flow.ts';
 import { readCopyMetadata } from './retry/copy-headers.ts';
 import { KafkaCopyProducer } from './retry/copy-producer.ts';
 import { FailureLadder } from './retry/failure-ladder.ts';
@@ -38,8 +39,11 @@ export interface BridgeOptions {
 interface RouteParts {
   readonly route: RouteConfig;
   readonly endpoint: HttpEndpoint;
+  readonly flow: RouteFlow;
   readonly main: RouteDispatcher;
   readonly retry: RouteDispatcher;
+  /** The route's retry topics, read by the retry consumer. */
+  readonly retryTopics: string[];
 }
 
 function ownRecord(topic: string, partition: number, m: KafkaMessage): BridgeRecord {
@@ -91,7 +95,8 @@ export class Bridge {
   readonly #kafka: Kafka;
   readonly #producer: KafkaCopyProducer;
   readonly #routes: RouteParts[] = [];
-  readonly #consumers: GroupConsumer[] = [];
+  #main: GroupConsumer | undefined;
+  #retry: GroupConsumer | undefined;
   #server: FastifyInstance | undefined;
   #stopping: Promise<void> | undefined;
   #failed: (error: Error) => void = () => undefined;
@@ -106,8 +111,8 @@ export class Bridge {
       this.#failed = resolve;
     });
     this.metrics = new BridgeMetrics({
-      inflight: () => new Map(this.#routes.map((p) => [p.route.name, p.main.inFlight + p.retry.inFlight])),
-      partitions: () => this.#consumers.flatMap((c) => c.snapshot()),
+      routes: () => this.routeStatus(),
+      partitions: () => this.#consumers().flatMap((c) => c.snapshot()),
     });
     this.metrics.listen(this.events);
     logRecordEvents(this.events, this.logger);
@@ -142,8 +147,17 @@ export class Bridge {
     const tierOf = new Map<string, number>();
     for (const route of this.config.routes) {
       const endpoint = new HttpEndpoint(route);
-      const delivery = new RecordDelivery(route, endpoint, new FailureLadder(route, this.#producer), this.events);
-      const parts: RouteParts = { route, endpoint, main: new RouteDispatcher(route, delivery.run), retry: new RouteDispatcher(route, delivery.run) };
+      const routeRetryTopics: string[] = [];
+      const flow = this.#flowFor(route, routeRetryTopics);
+      const delivery = new RecordDelivery(route, endpoint, flow, new FailureLadder(route, this.#producer), this.events);
+      const parts: RouteParts = {
+        route,
+        endpoint,
+        flow,
+        main: new RouteDispatcher(route, delivery.run),
+        retry: new RouteDispatcher(route, delivery.run),
+        retryTopics: routeRetryTopics,
+      };
       this.#routes.push(parts);
       for (const topic of route.topics) {
         mainTopics.set(topic, parts.main);
@@ -152,6 +166,7 @@ export class Bridge {
           const name = retryTopicName(topic, route, tier - 1);
           retryTopics.set(name, parts.retry);
           tierOf.set(name, tier);
+          parts.retryTopics.push(name);
         }
       }
     }
@@ -169,36 +184,58 @@ export class Bridge {
       events: this.events,
       logger: this.logger,
       onFatal: (error: Error) => this.#fail(new BridgeError(ErrorCodes.CONSUMER_CRASHED, `kafka consumer crashed and will not restart: ${error.message}`, { cause: error })),
-      onCommitFailed: () => undefined,
     };
-    this.#consumers.push(
-      new GroupConsumer({
-        ...common,
-        name: 'main',
-        groupId: this.config.kafka.groupId,
-        routes: mainTopics,
-        toRecord: (topic, partition, m) => readRecord(0, topic, partition, m),
-        onCommitted: () => this.metrics.commits.inc({ consumer: 'main', result: 'ok' }),
-        onCommitFailed: () => this.metrics.commits.inc({ consumer: 'main', result: 'failed' }),
-        onRestart: () => this.metrics.consumerRestarts.inc({ consumer: 'main' }),
-      }),
-    );
+    const observe = (name: string) => ({
+      onCommitted: () => this.metrics.commits.inc({ consumer: name, result: 'ok' }),
+      onCommitFailed: () => this.metrics.commits.inc({ consumer: name, result: 'failed' }),
+      onRestart: () => this.metrics.consumerRestarts.inc({ consumer: name }),
+    });
+    this.#main = new GroupConsumer({
+      ...common,
+      ...observe('main'),
+      name: 'main',
+      groupId: this.config.kafka.groupId,
+      routes: mainTopics,
+      toRecord: (topic, partition, m) => readRecord(0, topic, partition, m),
+    });
     if (retryTopics.size > 0) {
-      this.#consumers.push(
-        new GroupConsumer({
-          ...common,
-          name: 'retry',
-          groupId: `${this.config.kafka.groupId}-retry`,
-          routes: retryTopics,
-          toRecord: (topic, partition, m) => readRecord(tierOf.get(topic) ?? 1, topic, partition, m),
-          onCommitted: () => this.metrics.commits.inc({ consumer: 'retry', result: 'ok' }),
-          onCommitFailed: () => this.metrics.commits.inc({ consumer: 'retry', result: 'failed' }),
-          onRestart: () => this.metrics.consumerRestarts.inc({ consumer: 'retry' }),
-        }),
-      );
+      this.#retry = new GroupConsumer({
+        ...common,
+        ...observe('retry'),
+        name: 'retry',
+        groupId: `${this.config.kafka.groupId}-retry`,
+        routes: retryTopics,
+        toRecord: (topic, partition, m) => readRecord(tierOf.get(topic) ?? 1, topic, partition, m),
+      });
     }
-    for (const c of this.#consumers) await c.start();
+    for (const c of this.#consumers()) await c.start();
+    for (const p of this.#routes) p.flow.start();
     this.lifecycle.to('running');
+  }
+
+  #consumers(): GroupConsumer[] {
+    return [this.#main, this.#retry].filter((c) => c !== undefined);
+  }
+
+  /**
+   * The route's flow controller pauses and resumes its topics on both consumers: fetching
+   * stops for the main topics and the retry topics alike, and the pause outlives rebalances
+   * because each consumer's pause book re-applies it on every group join.
+   */
+  #flowFor(route: RouteConfig, retryTopics: readonly string[]): RouteFlow {
+    const apply = (fn: (consumer: GroupConsumer, topics: readonly string[]) => void): void => {
+      if (this.#main !== undefined) fn(this.#main, route.topics);
+      if (this.#retry !== undefined) fn(this.#retry, retryTopics);
+    };
+    return new RouteFlow(
+      route,
+      {
+        pause: (reason) => apply((c, topics) => c.pauseTopics(topics, reason)),
+        resume: (reason) => apply((c, topics) => c.resumeTopics(topics, reason)),
+        rateLimited: () => this.metrics.rateLimited.inc({ route: route.name }),
+      },
+      this.logger,
+    );
   }
 
   /** The port the ops server listens on (useful with `server.port: 0`). */
@@ -208,18 +245,25 @@ export class Bridge {
   }
 
   routeStatus(): RouteStatus[] {
-    const snapshots = this.#consumers.map((c, i) => ({ consumer: i === 0 ? 'main' : 'retry', c, parts: c.snapshot() }));
+    const consumers = [
+      { name: 'main', consumer: this.#main },
+      { name: 'retry', consumer: this.#retry },
+    ].flatMap(({ name, consumer }) => (consumer === undefined ? [] : [{ name, consumer, parts: consumer.snapshot() }]));
     return this.#routes.map((p) => {
-      const topics = [...p.route.topics];
-      const partitions = snapshots.flatMap(({ consumer, parts }) =>
-        parts.filter((s) => s.route === p.route.name).map((s) => ({ topic: s.topic, partition: s.partition, consumer, paused: s.paused, pending: s.pending })),
+      const topics = [...p.route.topics, ...p.retryTopics];
+      const partitions = consumers.flatMap(({ name, parts }) =>
+        parts
+          .filter((s) => s.route === p.route.name)
+          .map((s) => ({ topic: s.topic, partition: s.partition, consumer: name, paused: s.paused, pending: s.pending })),
       );
-      const reasons = new Set(snapshots.flatMap(({ c }) => topics.flatMap((t) => c.pauses.reasonsFor(t))));
+      const reasons = new Set([...p.flow.reasons, ...consumers.flatMap(({ consumer }) => topics.flatMap((t) => consumer.pauses.reasonsFor(t)))]);
       return {
         name: p.route.name,
         inFlight: p.main.inFlight + p.retry.inFlight,
         paused: reasons.size > 0,
         pausedReasons: [...reasons],
+        breaker: p.flow.breakerState,
+        healthy: p.flow.healthy ?? null,
         partitions,
       };
     });
@@ -238,7 +282,7 @@ export class Bridge {
 
   async #drainAndClose(): Promise<void> {
     this.lifecycle.to('draining');
-    for (const c of this.#consumers) c.stopFetching();
+    for (const c of this.#consumers()) c.stopFetching();
     const drained = await this.#drain(this.config.shutdown.timeout);
     if (!drained) {
       this.logger.warn({ timeoutMs: this.config.shutdown.timeout }, 'shutdown timeout: unfinished records are left uncommitted and will be redelivered');
@@ -250,7 +294,7 @@ export class Bridge {
       // by its own timeout. Wait briefly so their outcomes can still be committed.
       await this.#drain(2_000);
     }
-    for (const c of this.#consumers) await c.commit();
+    for (const c of this.#consumers()) await c.commit();
     await this.#close();
     this.lifecycle.to('stopped');
   }
@@ -269,9 +313,8 @@ export class Bridge {
   }
 
   async #close(): Promise<void> {
-    const steps: Promise<unknown>[] = [];
-    for (const c of this.#consumers) steps.push(c.disconnect());
-    await Promise.allSettled(steps);
+    for (const p of this.#routes) p.flow.stop();
+    await Promise.allSettled(this.#consumers().map((c) => c.disconnect()));
     await Promise.allSettled([this.#producer.disconnect(), ...this.#routes.map((p) => p.endpoint.close())]);
     await this.#server?.close();
   }

@@ -40,6 +40,12 @@ function checkRoute(route: RouteConfig, path: string, config: BridgeConfig, prob
     );
   }
   checkRetryBudget(route, path, config, problems);
+  if (route.healthCheck.url !== undefined && route.healthCheck.timeout >= route.healthCheck.interval) {
+    problems.add(
+      `${path}.healthCheck.timeout`,
+      `must be shorter than ${path}.healthCheck.interval (${formatDuration(route.healthCheck.interval)}), so probes never overlap (got ${formatDuration(route.healthCheck.timeout)})`,
+    );
+  }
 
   for (const status of route.statuses.delivered) {
     if (route.statuses.retry.includes(status)) {

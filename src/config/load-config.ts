@@ -185,6 +185,21 @@ function toRouteConfig(route: RouteInput, headers: Record<string, Secret | strin
     deadLetter: { topicSuffix: route.deadLetter.topicSuffix },
     onFailure: route.onFailure,
     headers: { strip: route.headers.strip, maxValueBytes: route.headers.maxValueBytes },
+    healthCheck: {
+      url: route.healthCheck.url ?? undefined,
+      interval: durationMs(route.healthCheck.interval),
+      timeout: durationMs(route.healthCheck.timeout),
+      unhealthyAfter: route.healthCheck.unhealthyAfter,
+      healthyAfter: route.healthCheck.healthyAfter,
+    },
+    circuitBreaker: {
+      enabled: route.circuitBreaker.enabled,
+      errorThresholdPercentage: route.circuitBreaker.errorThresholdPercentage,
+      volumeThreshold: route.circuitBreaker.volumeThreshold,
+      resetTimeout: durationMs(route.circuitBreaker.resetTimeout),
+    },
+    recovery: { rampUp: durationMs(route.recovery.rampUp) },
+    rateLimit: route.rateLimit,
   };
 }
 

@@ -63,6 +63,10 @@ export interface RouteInput {
   deadLetter: { topicSuffix: string };
   onFailure: OnFailure;
   headers: { strip: string[]; maxValueBytes: number };
+  healthCheck: { url: string | null; interval: string; timeout: string; unhealthyAfter: number; healthyAfter: number };
+  circuitBreaker: { enabled: boolean; errorThresholdPercentage: number; volumeThreshold: number; resetTimeout: string };
+  recovery: { rampUp: string };
+  rateLimit: number;
 }
 
 const KiB = 1024;
@@ -346,6 +350,77 @@ export const routeSchema: convict.Schema<RouteInput> = {
       default: 8192, // 8 KiB
       params: { min: 1, max: LIMITS.maxHeaderValueBytes, unit: 'bytes' },
     },
+  },
+  healthCheck: {
+    url: {
+      doc: 'Optional http(s) URL probed with GET; 2xx = healthy. Unhealthy pauses the route (records wait in Kafka).',
+      format: FORMAT.url,
+      default: null, // no probe
+      nullable: true,
+    },
+    interval: {
+      doc: 'Duration between two probes.',
+      format: FORMAT.duration,
+      default: '30s', // 30 seconds
+      params: { min: durationMs('100ms'), max: LIMITS.maxTimeout },
+    },
+    timeout: {
+      doc: 'Duration: a probe that takes longer has failed.',
+      format: FORMAT.duration,
+      default: '2s', // 2 seconds
+      params: timeout,
+    },
+    unhealthyAfter: {
+      doc: 'Consecutive failed probes before the route pauses.',
+      format: FORMAT.integer,
+      default: 2, // probes
+      params: { min: 1, max: 100 },
+    },
+    healthyAfter: {
+      doc: 'Consecutive successful probes before a paused route resumes.',
+      format: FORMAT.integer,
+      default: 2, // probes
+      params: { min: 1, max: 100 },
+    },
+  },
+  circuitBreaker: {
+    enabled: {
+      doc: 'Watch real deliveries and pause the route while the endpoint keeps failing (opossum).',
+      format: FORMAT.boolean,
+      default: true,
+    },
+    errorThresholdPercentage: {
+      doc: 'Percent of transient failures (over the last 10 s) above which the breaker opens.',
+      format: FORMAT.integer,
+      default: 50, // percent
+      params: { min: 1, max: 100 },
+    },
+    volumeThreshold: {
+      doc: 'Attempts (over the last 10 s) needed before the breaker may open.',
+      format: FORMAT.integer,
+      default: 20, // attempts
+      params: { min: 1, max: 100_000 },
+    },
+    resetTimeout: {
+      doc: 'Duration the breaker stays open before a real record probes the endpoint (half-open).',
+      format: FORMAT.duration,
+      default: '30s', // 30 seconds
+      params: { min: durationMs('100ms'), max: LIMITS.maxTimeout },
+    },
+  },
+  recovery: {
+    rampUp: {
+      doc: 'Duration: after a resume, concurrent requests grow from 1 to maxInFlight over this time (0s = at once).',
+      format: FORMAT.duration,
+      default: '30s', // 30 seconds
+      params: { min: 0, max: LIMITS.maxTimeout },
+    },
+  },
+  rateLimit: {
+    doc: 'Requests per second to this endpoint, shared by the main and retry topics; 0 = unlimited.',
+    format: FORMAT.integer,
+    default: 0, // requests per second, 0 = unlimited
+    params: { min: 0, max: 1_000_000 },
   },
 };
 

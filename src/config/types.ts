@@ -68,6 +68,31 @@ export interface RouteConfig {
   readonly deadLetter: { readonly topicSuffix: string };
   readonly onFailure: OnFailure;
   readonly headers: { readonly strip: readonly string[]; readonly maxValueBytes: number };
+  readonly healthCheck: HealthCheckConfig;
+  readonly circuitBreaker: CircuitBreakerConfig;
+  /** ms; after a resume, concurrency grows from 1 to maxInFlight over this time. */
+  readonly recovery: { readonly rampUp: number };
+  /** Requests per second to the endpoint, 0 = unlimited. */
+  readonly rateLimit: number;
+}
+
+export interface HealthCheckConfig {
+  /** GET this URL; 2xx = healthy. Undefined = no probe. */
+  readonly url: string | undefined;
+  /** ms */
+  readonly interval: number;
+  /** ms */
+  readonly timeout: number;
+  readonly unhealthyAfter: number;
+  readonly healthyAfter: number;
+}
+
+export interface CircuitBreakerConfig {
+  readonly enabled: boolean;
+  readonly errorThresholdPercentage: number;
+  readonly volumeThreshold: number;
+  /** ms */
+  readonly resetTimeout: number;
 }
 
 export interface BridgeConfig {

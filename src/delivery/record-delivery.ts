@@ -10,6 +10,7 @@ import type { RecordEvents } from '../record-events.ts';
 import { FailureLadder } from '../retry/failure-ladder.ts';
 import { retryDelay, sleep } from './backoff.ts';
 import { oneLine } from './classify-response.ts';
+import type { RouteFlow } from '../flow/route-flow.ts';
 import type { HttpEndpoint } from './http-endpoint.ts';
 import { Outcome, Verdict, type AttemptResult } from './outcome.ts';
 
@@ -34,10 +35,12 @@ export class RecordDelivery {
   readonly #endpoint: HttpEndpoint;
   readonly #ladder: FailureLadder;
   readonly #events: RecordEvents;
+  readonly #flow: RouteFlow;
 
-  constructor(route: RouteConfig, endpoint: HttpEndpoint, ladder: FailureLadder, events: RecordEvents) {
+  constructor(route: RouteConfig, endpoint: HttpEndpoint, flow: RouteFlow, ladder: FailureLadder, events: RecordEvents) {
     this.#route = route;
     this.#endpoint = endpoint;
+    this.#flow = flow;
     this.#ladder = ladder;
     this.#events = events;
   }
@@ -75,21 +78,43 @@ export class RecordDelivery {
   /**
    * In-process attempts. `escalate` stops after `attempts`; `block` keeps the record here
    * (its key or partition waits behind it) until it is delivered or fails permanently.
+   * Failures that belong to an outage (the route paused meanwhile) do not count: the record
+   * waits for the resume and its count starts again.
    */
   async #attempt(record: BridgeRecord, signal: AbortSignal): Promise<{ result: AttemptResult; attempts: number } | undefined> {
     const route = this.#route;
-    let local = 0;
+    let sent = 0;
+    let counted = 0;
+    let epoch = this.#flow.epoch;
     for (;;) {
       if (signal.aborted) return undefined;
-      local++;
-      const attempt = record.priorAttempts + local;
-      const started = performance.now();
-      const result = await this.#endpoint.send(record, attempt);
-      this.#events.emit('attempted', { route: route.name, record, attempt, result, durationMs: performance.now() - started });
+      const attempt = record.priorAttempts + sent + 1;
+      // Only the HTTP exchange is timed: waits for a resume, a ramp-up slot or a rate-limit
+      // token are flow control, not endpoint latency.
+      let durationMs = 0;
+      const send = async (): Promise<AttemptResult> => {
+        const started = performance.now();
+        try {
+          return await this.#endpoint.send(record, attempt);
+        } finally {
+          durationMs = performance.now() - started;
+        }
+      };
+      const outcome = await this.#flow.attempt(send, signal);
+      if (outcome === undefined) return undefined;
+      sent++;
+      const { result } = outcome;
+      this.#events.emit('attempted', { route: route.name, record, attempt, result, durationMs });
       if (result.verdict !== Verdict.transient) return { result, attempts: attempt };
-      const keepTrying = route.onFailure === 'block' || local < route.attempts;
+      if (!outcome.counts || this.#flow.epoch !== epoch) {
+        epoch = this.#flow.epoch;
+        counted = 0;
+        continue;
+      }
+      counted++;
+      const keepTrying = route.onFailure === 'block' || counted < route.attempts;
       if (!keepTrying) return { result, attempts: attempt };
-      await sleep(retryDelay(route.backoff, Math.min(local, 30), result.retryAfterMs), signal);
+      await sleep(retryDelay(route.backoff, Math.min(counted, 30), result.retryAfterMs), signal);
     }
   }
 

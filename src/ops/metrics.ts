@@ -7,12 +7,16 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RecordEvents } from '../record-events.ts';
 import type { PartitionSnapshot } from '../kafka/group-consumer.ts';
+import type { RouteStatus } from './ops-server.ts';
+
+const PAUSE_REASONS = ['health-check', 'circuit-open', 'shutdown'] as const;
+const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
 
 const PREFIX = 'kafka_http_bridge_';
 
 export interface MetricSources {
-  /** In-flight records per route (main + retry). */
-  inflight(): ReadonlyMap<string, number>;
+  /** Per route: in-flight records, pause reasons, breaker state, health. */
+  routes(): readonly RouteStatus[];
   /** Partitions owned right now, with committed offsets and high watermarks. */
   partitions(): readonly PartitionSnapshot[];
 }
@@ -29,6 +33,7 @@ export class BridgeMetrics {
   readonly offsetResets: Counter<'topic' | 'partition'>;
   readonly consumerRestarts: Counter<'consumer'>;
   readonly retryDueWait: Histogram;
+  readonly rateLimited: Counter<'route'>;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -94,6 +99,12 @@ export class BridgeMetrics {
       buckets: [-1, 0, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
       registers,
     });
+    this.rateLimited = new Counter({
+      name: `${PREFIX}rate_limited_total`,
+      help: 'Requests that waited for the route rate limit.',
+      labelNames: ['route'],
+      registers,
+    });
     new Gauge({
       name: `${PREFIX}inflight_records`,
       help: 'Records held by the bridge (queued behind a key or being delivered), per route.',
@@ -101,7 +112,42 @@ export class BridgeMetrics {
       registers,
       collect() {
         this.reset();
-        for (const [route, n] of sources.inflight()) this.set({ route }, n);
+        for (const r of sources.routes()) this.set({ route: r.name }, r.inFlight);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}route_paused`,
+      help: 'Whether the route is paused (1) for a reason: health-check, circuit-open, shutdown.',
+      labelNames: ['route', 'reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of sources.routes()) {
+          for (const reason of PAUSE_REASONS) this.set({ route: r.name, reason }, r.pausedReasons.includes(reason) ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}circuit_state`,
+      help: 'Circuit breaker state of the route: 1 for the current state (closed, open, half-open).',
+      labelNames: ['route', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of sources.routes()) {
+          if (r.breaker === 'disabled') continue;
+          for (const state of BREAKER_STATES) this.set({ route: r.name, state }, r.breaker === state ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}health_check_up`,
+      help: 'Result of the route health probe: 1 healthy, 0 unhealthy (only routes with a health check).',
+      labelNames: ['route'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of sources.routes()) if (r.healthy !== null) this.set({ route: r.name }, r.healthy ? 1 : 0);
       },
     });
     new Gauge({

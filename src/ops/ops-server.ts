@@ -11,6 +11,10 @@ export interface RouteStatus {
   readonly inFlight: number;
   readonly paused: boolean;
   readonly pausedReasons: readonly string[];
+  /** closed | open | half-open | disabled */
+  readonly breaker: string;
+  /** Result of the health probe; null when the route has none. */
+  readonly healthy: boolean | null;
   readonly partitions: readonly { topic: string; partition: number; consumer: string; paused: boolean; pending: number }[];
 }
 

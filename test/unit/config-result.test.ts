@@ -22,13 +22,17 @@ describe('the example configuration', () => {
     expect(config.routes.map((route) => route.name)).toEqual(['orders']);
   });
 
-  it('spells out the defaults, apart from one header', () => {
+  it('spells out the defaults, apart from one header and the health-check URL', () => {
     const example = loadConfig(examplePath, {});
     const defaults = parseConfig(minimal, {});
     expect(example.kafka.sessionTimeout).toBe(45_000);
     const [route] = example.routes;
     expect(route?.endpoint.headers).toEqual({ 'content-type': 'application/json' });
-    expect({ ...example, routes: [{ ...route, endpoint: { ...route?.endpoint, headers: {} } }] }).toEqual(defaults);
+    expect(route?.healthCheck.url).toBe('http://localhost:3000/health');
+    expect({
+      ...example,
+      routes: [{ ...route, endpoint: { ...route?.endpoint, headers: {} }, healthCheck: { ...route?.healthCheck, url: undefined } }],
+    }).toEqual(defaults);
   });
 });
 
@@ -77,6 +81,10 @@ describe('the resulting BridgeConfig', () => {
             strip: ['kafka_exception-stacktrace', 'kafka_dlt-exception-stacktrace', '__connect.errors.exception.stacktrace'],
             maxValueBytes: 8192,
           },
+          healthCheck: { url: undefined, interval: 30_000, timeout: 2000, unhealthyAfter: 2, healthyAfter: 2 },
+          circuitBreaker: { enabled: true, errorThresholdPercentage: 50, volumeThreshold: 20, resetTimeout: 30_000 },
+          recovery: { rampUp: 30_000 },
+          rateLimit: 0,
         },
       ],
     };

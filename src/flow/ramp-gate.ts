@@ -1,0 +1,95 @@
+/**
+ * Bounds the HTTP requests to one endpoint that run at once, and after a resume lets that
+ * bound climb from 1 to its maximum over the ramp-up time (slow start), so a recovering
+ * endpoint is not hit by the whole backlog in its first second.
+ *
+ *   limit
+ *   max ┤            ┌────────
+ *       │         ╱
+ *       │      ╱
+ *     1 ┤───╱
+ *       └──┬─────────┬──────▶ time
+ *        resume   resume + rampUp
+ */
+export class RampGate {
+  readonly #max: number;
+  readonly #rampUp: number;
+  #rampStart: number | undefined;
+  #running = 0;
+  #waiters: { resolve: (release: (() => void) | undefined) => void; signal: AbortSignal | undefined }[] = [];
+  #ticker: NodeJS.Timeout | undefined;
+
+  constructor(max: number, rampUpMs: number) {
+    this.#max = Math.max(1, max);
+    this.#rampUp = rampUpMs;
+  }
+
+  /** The bound right now. */
+  get limit(): number {
+    if (this.#rampStart === undefined) return this.#max;
+    const elapsed = performance.now() - this.#rampStart;
+    if (elapsed >= this.#rampUp) {
+      this.#rampStart = undefined;
+      return this.#max;
+    }
+    return Math.max(1, Math.floor((this.#max * elapsed) / this.#rampUp));
+  }
+
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Starts a ramp from 1 (called on every resume). */
+  startRamp(): void {
+    if (this.#rampUp <= 0) return;
+    this.#rampStart = performance.now();
+    // Wake waiters as the limit grows; a release alone would only admit one at a time.
+    clearInterval(this.#ticker);
+    this.#ticker = setInterval(() => {
+      this.#admit();
+      if (this.#rampStart === undefined) {
+        clearInterval(this.#ticker);
+        this.#ticker = undefined;
+      }
+    }, Math.max(20, Math.min(250, this.#rampUp / this.#max)));
+  }
+
+  /** Resolves with a release function once a slot is free, or undefined if `signal` aborted. */
+  acquire(signal?: AbortSignal): Promise<(() => void) | undefined> {
+    if (this.#waiters.length === 0 && this.#running < this.limit) return Promise.resolve(this.#take());
+    return new Promise((resolve) => {
+      const waiter = { resolve, signal };
+      this.#waiters.push(waiter);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const i = this.#waiters.indexOf(waiter);
+          if (i >= 0) this.#waiters.splice(i, 1);
+          resolve(undefined);
+        },
+        { once: true },
+      );
+    });
+  }
+
+  #take(): () => void {
+    this.#running++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#running--;
+      this.#admit();
+    };
+  }
+
+  #admit(): void {
+    while (this.#waiters.length > 0 && this.#running < this.limit) this.#waiters.shift()!.resolve(this.#take());
+  }
+
+  close(): void {
+    clearInterval(this.#ticker);
+    this.#ticker = undefined;
+    for (const w of this.#waiters.splice(0)) w.resolve(undefined);
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Requests per second to one endpoint, as a token bucket shared by everything that sends to
+ * it (main and retry topics). The bucket holds at most 50 ms worth of tokens: enough to
+ * absorb timer jitter, too little for a burst that would break the promise of the limit.
+ * Waiters are served in arrival order so no record starves.
+ */
+export class TokenBucket {
+  readonly #rate: number;
+  readonly #capacity: number;
+  #tokens: number;
+  #last = performance.now();
+  #waiters: { resolve: (ok: boolean) => void; signal: AbortSignal | undefined }[] = [];
+  #timer: NodeJS.Timeout | undefined;
+
+  /** @param rate tokens per second; 0 = unlimited. */
+  constructor(rate: number) {
+    this.#rate = rate;
+    this.#capacity = Math.max(1, rate / 20);
+    this.#tokens = this.#capacity;
+  }
+
+  get unlimited(): boolean {
+    return this.#rate === 0;
+  }
+
+  /**
+   * Resolves true once a token is taken, false if `signal` aborted first. `onWait` is called
+   * when the caller has to wait (for the rate_limited_total metric).
+   */
+  take(signal?: AbortSignal, onWait?: () => void): Promise<boolean> {
+    if (this.#rate === 0) return Promise.resolve(true);
+    this.#refill();
+    if (this.#waiters.length === 0 && this.#tokens >= 1) {
+      this.#tokens -= 1;
+      return Promise.resolve(true);
+    }
+    onWait?.();
+    return new Promise((resolve) => {
+      const waiter = { resolve, signal };
+      this.#waiters.push(waiter);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const i = this.#waiters.indexOf(waiter);
+          if (i >= 0) this.#waiters.splice(i, 1);
+          resolve(false);
+        },
+        { once: true },
+      );
+      this.#schedule();
+    });
+  }
+
+  #refill(): void {
+    const now = performance.now();
+    this.#tokens = Math.min(this.#capacity, this.#tokens + ((now - this.#last) / 1000) * this.#rate);
+    this.#last = now;
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined || this.#waiters.length === 0) return;
+    const wait = Math.max(1, ((1 - this.#tokens) / this.#rate) * 1000);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#refill();
+      while (this.#waiters.length > 0 && this.#tokens >= 1) {
+        this.#tokens -= 1;
+        this.#waiters.shift()!.resolve(true);
+      }
+      this.#schedule();
+    }, wait);
+  }
+
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const w of this.#waiters.splice(0)) w.resolve(false);
+  }
+}

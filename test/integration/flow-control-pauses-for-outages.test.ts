@@ -1,0 +1,286 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Kafka } from 'kafkajs';
+import { DevBroker } from '../support/dev-broker.ts';
+import { RecordingSink, type SinkRequest } from '../support/recording-sink.ts';
+import { endOffsets, fullyCommitted, kafkaFor, produce, uniqueTopic, waitFor } from '../support/kafka-helpers.ts';
+import { startInProcess, testConfig } from '../support/test-bridge.ts';
+
+let broker: DevBroker;
+let kafka: Kafka;
+
+beforeAll(async () => {
+  broker = await DevBroker.start();
+  kafka = kafkaFor(broker.bootstrap);
+});
+
+afterAll(async () => {
+  await broker?.stop();
+});
+
+const total = async (topic: string) => [...(await endOffsets(kafka, topic)).values()].reduce((a, b) => a + b, 0);
+
+async function topics(base: string, partitions: number): Promise<void> {
+  await broker.createTopic(base, partitions);
+  await broker.createTopic(`${base}-retry`, partitions);
+  await broker.createTopic(`${base}-dlt`, partitions);
+}
+
+/** A downstream with an /health URL and a switchable outage. */
+async function downstream(delayMs: number) {
+  const state = { down: false };
+  const sink = await RecordingSink.start(async (req) => {
+    if (req.url === '/health') return { status: state.down ? 503 : 200 };
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    return { status: state.down ? 503 : 200 };
+  });
+  const deliveries = () => sink.requests.filter((r) => r.url === '/orders');
+  return { sink, state, deliveries };
+}
+
+const distinct = (requests: SinkRequest[]) => new Set(requests.filter((r) => r.headers['idempotency-key'] !== undefined).map((r) => String(r.headers['idempotency-key'])));
+
+describe('flow control', () => {
+  it('an outage pauses the route within interval × unhealthyAfter, sends nothing while paused, and loses nothing', async () => {
+    const topic = uniqueTopic('outage');
+    await topics(topic, 2);
+    const { sink, state, deliveries } = await downstream(2);
+    const groupId = uniqueTopic('group');
+    const { bridge } = await startInProcess(
+      testConfig({
+        bootstrap: broker.bootstrap,
+        groupId,
+        routes: [
+          {
+            name: 'orders',
+            topics: [topic],
+            url: `${sink.url}/orders`,
+            retry: { delays: ['2s'] },
+            healthCheck: { url: `${sink.url}/health`, interval: '1s', timeout: '500ms', unhealthyAfter: 2, healthyAfter: 2 },
+            circuitBreaker: { resetTimeout: '2s' },
+            recovery: { rampUp: '1s' },
+          },
+        ],
+      }),
+    );
+    try {
+      const producing = produce(kafka, topic, Array.from({ length: 2000 }, (_, i) => ({ key: `k${i % 200}`, value: `v${i}` })), 200);
+      await waitFor('deliveries under way', () => deliveries().length > 300, 20_000, 10);
+      state.down = true;
+      const outageAt = Date.now();
+      await waitFor('route paused', () => bridge.routeStatus()[0]!.paused, 5_000, 10);
+      const pausedAt = Date.now();
+      expect(pausedAt - outageAt).toBeLessThanOrEqual(1000 * 2 + 200);
+      await producing;
+      await new Promise((r) => setTimeout(r, 10_000 - (Date.now() - outageAt)));
+      // Nothing but health probes reached the downstream while the route was paused (requests
+      // already on the wire when it paused may land just after).
+      const duringPause = deliveries().filter((r) => r.receivedAt > pausedAt + 100);
+      expect(duringPause).toEqual([]);
+      state.down = false;
+      await waitFor('every record delivered', () => distinct(deliveries()).size >= 2000, 30_000, 100);
+      await waitFor('committed', () => fullyCommitted(kafka, groupId, topic), 10_000, 200);
+      expect(await total(`${topic}-retry`)).toBe(0);
+      expect(await total(`${topic}-dlt`)).toBe(0);
+      const metrics = await (await fetch(`http://127.0.0.1:${bridge.port}/metrics`)).text();
+      expect(metrics).toMatch(/kafka_http_bridge_health_check_up\{route="orders"\} 1/);
+      expect(metrics).toMatch(/kafka_http_bridge_route_paused\{route="orders",reason="health-check"\} 0/);
+    } finally {
+      await bridge.stop();
+      await sink.stop();
+    }
+  }, 90_000);
+
+  it('up but failing: the breaker opens and pauses the route instead of escalating, then half-open probes close it', async () => {
+    const topic = uniqueTopic('failing');
+    await topics(topic, 1);
+    const { sink, state, deliveries } = await downstream(1);
+    const groupId = uniqueTopic('group');
+    const { bridge, logs } = await startInProcess(
+      testConfig({
+        bootstrap: broker.bootstrap,
+        groupId,
+        logLevel: 'warn',
+        routes: [
+          {
+            name: 'orders',
+            topics: [topic],
+            url: `${sink.url}/orders`,
+            retry: { delays: ['1s'] },
+            circuitBreaker: { resetTimeout: '1s', volumeThreshold: 10 },
+            recovery: { rampUp: '1s' },
+          },
+        ],
+      }),
+    );
+    try {
+      state.down = true; // /health would say so too, but this route has no health check
+      await produce(kafka, topic, Array.from({ length: 300 }, (_, i) => ({ key: `k${i % 30}`, value: `v${i}` })));
+      await waitFor('breaker open', () => bridge.routeStatus()[0]!.pausedReasons.includes('circuit-open'), 15_000, 10);
+      expect(bridge.routeStatus()[0]!.breaker).toBe('open');
+      // Several open → half-open → open cycles while the endpoint keeps failing.
+      await new Promise((r) => setTimeout(r, 4000));
+      const states = logs.lines.filter((l) => l['msg'] === 'circuit breaker half-open').length;
+      expect(states).toBeGreaterThanOrEqual(2);
+      expect(await total(`${topic}-retry`)).toBe(0);
+      expect(await total(`${topic}-dlt`)).toBe(0);
+      state.down = false;
+      await waitFor('every record delivered', () => distinct(deliveries().filter((r) => r.receivedAt > 0)).size >= 300, 30_000, 100);
+      await waitFor('breaker closed', () => bridge.routeStatus()[0]!.breaker === 'closed', 5_000, 50);
+      await waitFor('committed', () => fullyCommitted(kafka, groupId, topic), 10_000, 200);
+      expect(await total(`${topic}-retry`)).toBe(0);
+      expect(await total(`${topic}-dlt`)).toBe(0);
+    } finally {
+      await bridge.stop();
+      await sink.stop();
+    }
+  }, 60_000);
+
+  it('permanent 4xx answers do not open the breaker', async () => {
+    const topic = uniqueTopic('fourxx');
+    await topics(topic, 1);
+    const sink = await RecordingSink.start(() => ({ status: 400 }));
+    const groupId = uniqueTopic('group');
+    const { bridge } = await startInProcess(
+      testConfig({
+        bootstrap: broker.bootstrap,
+        groupId,
+        routes: [{ name: 'orders', topics: [topic], url: sink.url, retry: { delays: ['1s'] }, circuitBreaker: { volumeThreshold: 5 } }],
+      }),
+    );
+    try {
+      await produce(kafka, topic, Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+      await waitFor('all dead-lettered', async () => (await total(`${topic}-dlt`)) === 50, 20_000, 100);
+      expect(bridge.routeStatus()[0]!.breaker).toBe('closed');
+      expect(bridge.routeStatus()[0]!.paused).toBe(false);
+    } finally {
+      await bridge.stop();
+      await sink.stop();
+    }
+  }, 40_000);
+
+  it('ramp-up: after a resume, concurrency at the downstream grows over the ramp window', async () => {
+    const topic = uniqueTopic('ramp');
+    await topics(topic, 4);
+    const { sink, state, deliveries } = await downstream(100);
+    const groupId = uniqueTopic('group');
+    const { bridge } = await startInProcess(
+      testConfig({
+        bootstrap: broker.bootstrap,
+        groupId,
+        routes: [
+          {
+            name: 'orders',
+            topics: [topic],
+            url: `${sink.url}/orders`,
+            ordering: 'none',
+            maxInFlight: 64,
+            retry: { delays: ['1s'] },
+            healthCheck: { url: `${sink.url}/health`, interval: '200ms', timeout: '100ms', unhealthyAfter: 1, healthyAfter: 1 },
+            recovery: { rampUp: '4s' },
+          },
+        ],
+      }),
+    );
+    try {
+      state.down = true;
+      await waitFor('paused', () => bridge.routeStatus()[0]!.paused, 10_000, 10);
+      await produce(kafka, topic, Array.from({ length: 4000 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })), 1000);
+      await new Promise((r) => setTimeout(r, 1000));
+      state.down = false;
+      await waitFor('resumed', () => !bridge.routeStatus()[0]!.paused, 5_000, 10);
+      const resumedAt = Date.now();
+      await new Promise((r) => setTimeout(r, 5000));
+      const window = (from: number, to: number) =>
+        Math.max(0, ...deliveries().filter((r) => r.receivedAt - resumedAt >= from && r.receivedAt - resumedAt < to).map((r) => r.concurrent));
+      const early = window(0, 600);
+      const late = window(4000, 5000);
+      expect(early).toBeGreaterThanOrEqual(1);
+      expect(early).toBeLessThanOrEqual(16);
+      expect(late).toBeGreaterThan(40);
+      expect(late).toBeLessThanOrEqual(64);
+    } finally {
+      await bridge.stop();
+      await sink.stop();
+    }
+  }, 60_000);
+
+  it('rate limit 200/s: the observed rate is within 10% over 5 s', async () => {
+    const topic = uniqueTopic('rate');
+    await topics(topic, 4);
+    const sink = await RecordingSink.start(() => ({ status: 200 }));
+    await produce(kafka, topic, Array.from({ length: 3000 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })), 1000);
+    const groupId = uniqueTopic('group');
+    const { bridge } = await startInProcess(
+      testConfig({
+        bootstrap: broker.bootstrap,
+        groupId,
+        routes: [{ name: 'orders', topics: [topic], url: sink.url, ordering: 'none', rateLimit: 200, retry: { delays: ['1s'] } }],
+      }),
+    );
+    try {
+      await waitFor('traffic started', () => sink.requests.length > 0, 15_000, 10);
+      const start = sink.requests[0]!.receivedAt + 1000;
+      await waitFor('six seconds of traffic', () => Date.now() > start + 5200, 10_000, 50);
+      const inWindow = sink.requests.filter((r) => r.receivedAt >= start && r.receivedAt < start + 5000).length;
+      expect(inWindow).toBeGreaterThanOrEqual(900);
+      expect(inWindow).toBeLessThanOrEqual(1100);
+      const metrics = await (await fetch(`http://127.0.0.1:${bridge.port}/metrics`)).text();
+      expect(metrics).toMatch(/kafka_http_bridge_rate_limited_total\{route="orders"\} [1-9]/);
+    } finally {
+      await bridge.stop();
+      await sink.stop();
+    }
+  }, 40_000);
+
+  it('records waiting in a retry tier during an outage are not attempted until the route is healthy again', async () => {
+    const topic = uniqueTopic('retrywait');
+    await topics(topic, 1);
+    const { sink, state } = await downstream(0);
+    let failX = true;
+    sink.responder = (req) => {
+      if (req.url === '/health') return { status: state.down ? 503 : 200 };
+      if (state.down) return { status: 503 };
+      if (req.body.toString() === 'X' && failX) {
+        failX = false;
+        return { status: 503 };
+      }
+      return { status: 200 };
+    };
+    const groupId = uniqueTopic('group');
+    const { bridge } = await startInProcess(
+      testConfig({
+        bootstrap: broker.bootstrap,
+        groupId,
+        routes: [
+          {
+            name: 'orders',
+            topics: [topic],
+            url: `${sink.url}/orders`,
+            attempts: 1,
+            retry: { delays: ['2s'] },
+            healthCheck: { url: `${sink.url}/health`, interval: '200ms', timeout: '100ms', unhealthyAfter: 1, healthyAfter: 2 },
+            recovery: { rampUp: '0s' },
+          },
+        ],
+      }),
+    );
+    try {
+      await produce(kafka, topic, [{ key: 'x', value: 'X' }]);
+      await waitFor('X parked on the retry topic', async () => (await total(`${topic}-retry`)) === 1, 15_000, 50);
+      state.down = true;
+      await waitFor('paused', () => bridge.routeStatus()[0]!.paused, 5_000, 10);
+      await new Promise((r) => setTimeout(r, 4000)); // X is due after 2 s: well past due now
+      const xRequests = () => sink.requests.filter((r) => r.url === '/orders' && r.body.toString() === 'X');
+      expect(xRequests()).toHaveLength(1);
+      state.down = false;
+      const healedAt = Date.now();
+      await waitFor('X delivered after the outage', () => xRequests().length === 2, 10_000, 20);
+      expect(xRequests()[1]!.receivedAt).toBeGreaterThanOrEqual(healedAt);
+      expect(xRequests()[1]!.headers['kafka-delivery-attempt']).toBe('2');
+      expect(await total(`${topic}-dlt`)).toBe(0);
+    } finally {
+      await bridge.stop();
+      await sink.stop();
+    }
+  }, 40_000);
+});
