@@ -208,8 +208,10 @@ export class Bridge {
         toRecord: (topic, partition, m) => readRecord(tierOf.get(topic) ?? 1, topic, partition, m),
       });
     }
-    for (const c of this.#consumers()) await c.start();
-    for (const p of this.#routes) p.flow.start();
+    // Flow first: a route whose endpoint is down at start is paused before its consumer
+    // joins the group, so a restarted instance never bursts into an outage.
+    await Promise.all(this.#routes.map((p) => p.flow.start()));
+    await Promise.all(this.#consumers().map((c) => c.start()));
     this.lifecycle.to('running');
   }
 

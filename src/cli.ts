@@ -12,14 +12,17 @@ import { BridgeError, ConfigError, EXIT_CONFIG } from './errors.ts';
 import { createKafka } from './kafka/kafka-client.ts';
 import { findMissingTopics, missingTopicsError } from './kafka/preflight.ts';
 import { createLogger } from './ops/logger.ts';
+import { isDltCommand, runDltCommand } from './dlt/dlt-command.ts';
 
 const EXIT_USAGE = 64;
 const DEFAULT_CONFIG = '/etc/kafka-http-bridge/config.yaml';
 
-const USAGE = `usage: kafka-http-bridge [run|check] --config <file>
+const USAGE = `usage: kafka-http-bridge [run|check|replay|inspect] --config <file>
 
   run     consume and deliver until SIGTERM/SIGINT (default)
   check   validate the configuration and check that every topic exists, then exit
+  replay  copy dead-lettered records back to their topic (replay --help)
+  inspect summarise a dead-letter topic (inspect --help)
 
   --config <file>   YAML configuration (default: $BRIDGE_CONFIG or ${DEFAULT_CONFIG})`;
 
@@ -76,23 +79,13 @@ async function run(file: string): Promise<void> {
     logger.fatal({ err: reason }, 'unhandled rejection; exiting');
     process.exit(1);
   });
-  let bridge: Bridge;
-  try {
-    bridge = await Bridge.start(config, { logger });
-  } catch (error) {
-    if (error instanceof BridgeError) fail(1, error.message);
-    logger.fatal({ err: error }, 'bridge failed to start');
-    process.exit(1);
-  }
+  // Signals are handled from the start: a SIGTERM that arrives while the bridge is still
+  // joining the group must drain too, not kill the process with records half-handed.
+  let bridge: Bridge | undefined;
+  let stopRequested = false;
   let signals = 0;
-  const onSignal = (signal: string): void => {
-    signals++;
-    if (signals > 1) {
-      logger.warn({ signal }, 'second signal: exiting now without waiting for the drain');
-      process.exit(1);
-    }
-    logger.info({ signal }, 'shutting down: draining in-flight records');
-    bridge.stop().then(
+  const stop = (b: Bridge): void => {
+    b.stop().then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
@@ -100,8 +93,26 @@ async function run(file: string): Promise<void> {
       },
     );
   };
+  const onSignal = (signal: string): void => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now without waiting for the drain');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'shutting down: draining in-flight records');
+    if (bridge === undefined) stopRequested = true;
+    else stop(bridge);
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  try {
+    bridge = await Bridge.start(config, { logger });
+  } catch (error) {
+    if (error instanceof BridgeError) fail(1, error.message);
+    logger.fatal({ err: error }, 'bridge failed to start');
+    process.exit(1);
+  }
+  if (stopRequested) stop(bridge);
   const error = await bridge.failure;
   // A consumer that will not restart must not leave an alive-but-idle process: /health is
   // red from now on, and the exit lets the orchestrator restart us.
@@ -112,5 +123,10 @@ async function run(file: string): Promise<void> {
   process.exit(1);
 }
 
+const [first, ...rest] = process.argv.slice(2);
+if (isDltCommand(first)) {
+  const defaultConfig = process.env['BRIDGE_CONFIG'] ?? DEFAULT_CONFIG;
+  process.exit(await runDltCommand(first, rest, { defaultConfig, handleSignals: true }));
+}
 const { command, config } = readArgs(process.argv.slice(2));
 await (command === 'check' ? check(config) : run(config));

@@ -42,6 +42,10 @@ export class PartitionWorker {
     return this.#running;
   }
 
+  get capacity(): number {
+    return this.#capacity;
+  }
+
   get revoked(): boolean {
     return this.#abort.signal.aborted;
   }

@@ -36,6 +36,8 @@ interface PartitionState {
   /** Fetched and tracked, not yet handed to the worker (room or due time pending). */
   readonly backlog: Backlog<BridgeRecord>;
   highWatermark: string | undefined;
+  /** Records finished since the last commit that covered this partition. */
+  finishedSinceCommit: number;
 }
 
 export interface PartitionSnapshot {
@@ -153,6 +155,14 @@ export class GroupConsumer {
     const state = this.#stateFor(batch.topic, batch.partition);
     if (state === undefined || this.#stopping || !isRunning() || isStale()) return;
     state.highWatermark = batch.highWatermark;
+    const first = batch.messages[0]?.offset;
+    const committed = state.tracker.lastCommitted;
+    if (first !== undefined && committed !== undefined && BigInt(first) < committed) {
+      // Fetching restarted below what we committed: kafkajs reset an out-of-range offset and
+      // committed the earliest offset itself. Those records are skipped below (seen), and the
+      // next commit must send our position again or the group would stay rewound.
+      state.tracker.forgetCommitted();
+    }
     let last: string | undefined;
     for (const message of batch.messages) {
       last = message.offset;
@@ -222,6 +232,7 @@ export class GroupConsumer {
       worker: route.addPartition(() => this.#slotFreed(topic, partition)),
       backlog: new Backlog<BridgeRecord>(),
       highWatermark: undefined,
+      finishedSinceCommit: 0,
     };
     this.#partitions.set(key, state);
     return state;
@@ -233,7 +244,14 @@ export class GroupConsumer {
   }
 
   #finished(record: BridgeRecord): void {
-    this.#partitions.get(tpKey(record.topic, record.partition))?.tracker.finish(record.offset);
+    const state = this.#partitions.get(tpKey(record.topic, record.partition));
+    if (state === undefined) return;
+    state.tracker.finish(record.offset);
+    // Commit early once a partition has finished as many records as it may hold in flight:
+    // a crash then redelivers at most about two in-flight windows per partition (what was in
+    // flight, and what finished since the last commit), however fast records flow. The timer
+    // alone would let that grow with throughput.
+    if (++state.finishedSinceCommit >= state.worker.capacity) void this.commit();
   }
 
   #onJoin(assignment: Record<string, number[]>): void {
@@ -298,6 +316,7 @@ export class GroupConsumer {
       // The direct call fails fast instead; the next tick recomputes from the assignment.
       await commitDirect({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
       for (const [state, offset] of states) {
+        state.finishedSinceCommit = 0;
         state.tracker.committed(offset);
         this.#opts.onCommitted?.(state.topic, state.partition, offset);
       }

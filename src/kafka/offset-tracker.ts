@@ -119,6 +119,15 @@ export class OffsetTracker {
     if (this.#committed === undefined || o > this.#committed) this.#committed = o;
   }
 
+  /**
+   * Forgets what was committed, so the next commit sends the position again. Used when the
+   * group's committed offset moved behind our back (kafkajs resets an out-of-range offset by
+   * committing the earliest offset itself).
+   */
+  forgetCommitted(): void {
+    this.#committed = undefined;
+  }
+
   get lastCommitted(): bigint | undefined {
     return this.#committed;
   }

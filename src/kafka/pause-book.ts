@@ -7,7 +7,7 @@
  * A partition is fetched only when no reason applies to it: neither its own reasons
  * (a backlog waiting for room or a due time) nor its topic's (route paused by flow control, shutdown).
  */
-export type PauseReason = 'backlog' | 'shutdown' | 'health-check' | 'circuit-open';
+export type PauseReason = 'backlog' | 'shutdown' | 'health-check' | 'circuit-open' | 'token-endpoint';
 
 export interface PauseTarget {
   pause(topic: string, partition: number): void;

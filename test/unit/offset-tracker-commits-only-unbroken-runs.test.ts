@@ -119,3 +119,15 @@ describe('OffsetTracker', () => {
     expect(t.commitCandidate()).toBe(String(n));
   });
 });
+
+describe('OffsetTracker after the group was rewound', () => {
+  it('offers its position again once told to forget the last commit', () => {
+    const t = new OffsetTracker();
+    t.track('0');
+    t.finish('0');
+    t.committed('1');
+    expect(t.commitCandidate()).toBeUndefined();
+    t.forgetCommitted();
+    expect(t.commitCandidate()).toBe('1');
+  });
+});
