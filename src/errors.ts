@@ -12,6 +12,14 @@ export const ErrorCodes = {
   CONSUMER_CRASHED: 'CONSUMER_CRASHED',
   /** The dev broker could not be built or started. */
   DEV_BROKER_UNAVAILABLE: 'DEV_BROKER_UNAVAILABLE',
+  /** `replay`: another member reads with the same replay consumer group. */
+  REPLAY_GROUP_BUSY: 'REPLAY_GROUP_BUSY',
+  /** `replay`: a record has no `bridge-original-topic` header and no `--to` was given. */
+  REPLAY_TARGET_UNKNOWN: 'REPLAY_TARGET_UNKNOWN',
+  /** `replay`: a record would be copied onto the very topic it is read from. */
+  REPLAY_TARGET_IS_SOURCE: 'REPLAY_TARGET_IS_SOURCE',
+  /** `replay`: Kafka did not acknowledge a replayed record or the progress commit. */
+  REPLAY_FAILED: 'REPLAY_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Kafka } from 'kafkajs';
+import { DevBroker } from '../support/dev-broker.ts';
+import { RecordingSink } from '../support/recording-sink.ts';
+import { committedOffsets, endOffsets, fullyCommitted, kafkaFor, produce, readAll, uniqueTopic, waitFor } from '../support/kafka-helpers.ts';
+import { spawnBridge, startInProcess, testConfig, testConfigObject, type BridgeProcess } from '../support/test-bridge.ts';
+
+let broker: DevBroker;
+let kafka: Kafka;
+const running: BridgeProcess[] = [];
+
+beforeAll(async () => {
+  broker = await DevBroker.start();
+  kafka = kafkaFor(broker.bootstrap);
+});
+
+afterAll(async () => {
+  for (const p of running) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  await broker?.stop();
+});
+
+const total = async (topic: string) => [...(await endOffsets(kafka, topic)).values()].reduce((a, b) => a + b, 0);
+
+/** Runs the real CLI on `config` and waits for it to exit. */
+async function cli(config: Record<string, unknown>, args: string[]) {
+  const p = spawnBridge(config, args);
+  running.push(p);
+  const code = await p.exited;
+  const stdout = p.logs.map((l) => (typeof l['raw'] === 'string' ? l['raw'] : JSON.stringify(l)));
+  return { code, stdout, stderr: p.stderr.join('') };
+}
+
+describe('replaying the dead-letter topic', () => {
+  it('dry run changes nothing; replay then delivers each record exactly once with its original idempotency key', async () => {
+    const topic = uniqueTopic('orders');
+    const dlt = `${topic}-dlt`;
+    await broker.createTopic(topic, 2);
+    await broker.createTopic(dlt, 2);
+    const groupId = uniqueTopic('group');
+    const sink = await RecordingSink.start(() => ({ status: 400, body: 'rejected' }));
+    const options = {
+      bootstrap: broker.bootstrap,
+      groupId,
+      kafka: { sessionTimeout: '6s', heartbeatInterval: '500ms' },
+      routes: [{ topics: [topic], url: sink.url, attempts: 1, retry: { delays: [] } }],
+    };
+    await produce(
+      kafka,
+      topic,
+      Array.from({ length: 100 }, (_, i) => ({ key: `customer-${i % 10}`, value: JSON.stringify({ order: i }), headers: { traceparent: `00-trace-${i}` } })),
+    );
+    const originals = await readAll(kafka, topic);
+    const originalKeys = new Set(originals.map((r) => `${topic}-${r.partition}-${r.offset}`));
+    expect(originalKeys.size).toBe(100);
+
+    // 1. Every record fails permanently and lands in the DLT.
+    const first = await startInProcess(testConfig(options));
+    try {
+      await waitFor('100 records dead-lettered', async () => (await total(dlt)) === 100, 30_000, 200);
+      await waitFor('main topic committed', () => fullyCommitted(kafka, groupId, topic), 15_000, 200);
+    } finally {
+      await first.bridge.stop();
+    }
+    expect(sink.requests).toHaveLength(100);
+
+    // 2. A dry run prints one line per record and changes nothing.
+    const config = testConfigObject(options);
+    const dry = await cli(config, ['replay', '--from', dlt, '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    const lines = dry.stdout.filter((l) => l.startsWith('would-replay '));
+    expect(lines).toHaveLength(100);
+    expect(lines.every((l) => / reason=http-400 /.test(l) && l.endsWith(` target=${topic}`))).toBe(true);
+    expect(dry.stdout).toContain('would replay: 100');
+    expect(await total(topic)).toBe(100);
+    expect([...(await committedOffsets(kafka, `${groupId}-replay`, dlt)).values()].every((o) => o === -1)).toBe(true);
+
+    // 3. The real replay copies all 100 back and commits its progress.
+    const real = await cli(config, ['replay', '--from', dlt]);
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.stdout).toEqual(expect.arrayContaining(['replayed: 100', 'skipped by filter: 0', `  to ${topic}: 100`]));
+    expect(await total(topic)).toBe(200);
+    expect(await fullyCommitted(kafka, `${groupId}-replay`, dlt)).toBe(true);
+    const originalEnd = new Map<number, number>();
+    for (const o of originals) originalEnd.set(o.partition, (originalEnd.get(o.partition) ?? 0) + 1);
+    const replayedCopies = (await readAll(kafka, topic)).filter((r) => Number(r.offset) >= (originalEnd.get(r.partition) ?? 0));
+    expect(replayedCopies).toHaveLength(100);
+    // Back on its original partition, with every header kept.
+    for (const copy of replayedCopies) {
+      expect(copy.headers['bridge-original-partition']).toBe(String(copy.partition));
+      expect(copy.headers['bridge-original-topic']).toBe(topic);
+      expect(copy.headers['bridge-reason']).toBe('http-400');
+      expect(copy.headers['traceparent']).toMatch(/^00-trace-\d+$/);
+    }
+
+    // A second run finds nothing left to do.
+    const again = await cli(config, ['replay', '--from', dlt]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('replayed: 0');
+    expect(await total(topic)).toBe(200);
+
+    // 4. The endpoint is fixed: each record arrives exactly once, under its original key.
+    sink.responder = () => ({ status: 200 });
+    const before = sink.requests.length;
+    const second = await startInProcess(testConfig(options));
+    try {
+      await waitFor('100 redeliveries', () => sink.requests.length - before >= 100, 30_000, 100);
+      await waitFor('main topic committed again', () => fullyCommitted(kafka, groupId, topic), 15_000, 200);
+    } finally {
+      await second.bridge.stop();
+      await sink.stop();
+    }
+    const redelivered = sink.requests.slice(before);
+    expect(redelivered).toHaveLength(100);
+    const keys = redelivered.map((r) => String(r.headers['idempotency-key']));
+    expect(new Set(keys)).toEqual(originalKeys);
+    expect(redelivered.every((r) => r.headers['kafka-delivery-attempt'] === '2')).toBe(true);
+    expect(redelivered.every((r) => r.headers['kafka-topic'] === topic)).toBe(true);
+    for (const r of redelivered) {
+      const original = originals.find((o) => `${topic}-${o.partition}-${o.offset}` === r.headers['idempotency-key'])!;
+      expect(r.body.toString()).toBe(original.value?.toString());
+      expect(r.headers['kafka-key']).toBe(original.key?.toString());
+    }
+  }, 120_000);
+
+  it('SIGINT stops a paced replay cleanly: exactly what was acknowledged is committed, and a rerun finishes the rest', async () => {
+    const topic = uniqueTopic('paced');
+    const dlt = `${topic}-dlt`;
+    await broker.createTopic(topic, 1);
+    await broker.createTopic(dlt, 1);
+    const groupId = uniqueTopic('group');
+    const config = testConfigObject({
+      bootstrap: broker.bootstrap,
+      groupId,
+      kafka: { sessionTimeout: '6s', heartbeatInterval: '500ms' },
+      routes: [{ topics: [topic], url: 'http://127.0.0.1:1/unused', attempts: 1, retry: { delays: [] } }],
+    });
+    await produce(
+      kafka,
+      dlt,
+      Array.from({ length: 60 }, (_, i) => ({
+        key: `k${i}`,
+        value: `v${i}`,
+        headers: { 'bridge-original-topic': topic, 'bridge-original-partition': '0', 'bridge-original-offset': String(i), 'bridge-reason': 'http-503' },
+      })),
+    );
+    const p = spawnBridge(config, ['replay', '--from', dlt, '--rate', '10/s']);
+    running.push(p);
+    await waitFor('some records replayed', async () => (await total(topic)) >= 5, 30_000, 100);
+    p.child.kill('SIGINT');
+    expect(await p.exited).toBe(130);
+    const stdout = p.logs.map((l) => String(l['raw']));
+    expect(stdout.some((l) => l.startsWith('stopped: interrupted'))).toBe(true);
+    const produced = await total(topic);
+    expect(produced).toBeGreaterThanOrEqual(5);
+    expect(produced).toBeLessThan(60);
+    // Everything it produced was acknowledged, counted and committed; nothing beyond.
+    expect(stdout).toContain(`replayed: ${produced}`);
+    expect((await committedOffsets(kafka, `${groupId}-replay`, dlt)).get(0)).toBe(produced);
+
+    const rest = await cli(config, ['replay', '--from', dlt]);
+    expect(rest.code).toBe(0);
+    expect(rest.stdout).toContain(`replayed: ${60 - produced}`);
+    const copies = await readAll(kafka, topic);
+    expect(copies.map((c) => c.value?.toString())).toEqual(Array.from({ length: 60 }, (_, i) => `v${i}`));
+  }, 90_000);
+});
