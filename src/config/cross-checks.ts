@@ -2,15 +2,24 @@
  * Stage 2: rules between keys and between routes, run on a configuration whose every value
  * is already valid on its own. Each problem names all the keys involved.
  */
+import { hostAllowed, hostOf } from './allowed-hosts.ts';
 import { formatDuration } from './duration.ts';
 import { joinIndex, show, type Problems } from './problems.ts';
 import { deadLetterTopicName, retryTopicNames, topicNameProblem } from './topic-names.ts';
 import type { BridgeConfig, RouteConfig } from './types.ts';
 
+/** Headers the endpoint's auth and signing settings write; a static header may not set them too. */
+const AUTH_HEADERS = ['authorization'] as const;
+const SIGNING_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature'] as const;
+
 export function checkRelations(config: BridgeConfig, problems: Problems): void {
   checkHeartbeat(config, problems);
+  checkSaslTransport(config, problems);
   config.routes.forEach((route, index) => {
-    checkRoute(route, joinIndex('routes', index), config, problems);
+    const path = joinIndex('routes', index);
+    checkRoute(route, path, config, problems);
+    checkEndpointHeaders(route, path, problems);
+    checkAllowedHosts(route, path, config.security.allowedHosts, problems);
   });
   checkUniqueNames(config.routes, problems);
   checkTopicRoles(config.routes, problems);
@@ -23,6 +32,44 @@ function checkHeartbeat({ kafka }: BridgeConfig, problems: Problems): void {
     `must be less than a third of kafka.sessionTimeout (${formatDuration(kafka.sessionTimeout)}), so that a ` +
       `member sends at least three heartbeats per session (got ${formatDuration(kafka.heartbeatInterval)})`,
   );
+}
+
+/** SASL/PLAIN sends the password itself to the broker: only inside TLS. */
+function checkSaslTransport({ kafka }: BridgeConfig, problems: Problems): void {
+  if (kafka.sasl?.mechanism !== 'plain' || kafka.tls !== undefined) return;
+  problems.add(
+    'kafka.sasl',
+    'mechanism plain sends the password in clear text: set kafka.tls.enabled: true, or use scram-sha-256 or scram-sha-512',
+  );
+}
+
+/** Two sources for one header would leave it to chance which one the endpoint sees. */
+function checkEndpointHeaders(route: RouteConfig, path: string, problems: Problems): void {
+  const { endpoint } = route;
+  const owned: Array<[readonly string[], string]> = [];
+  if (endpoint.auth !== undefined) owned.push([AUTH_HEADERS, `${path}.endpoint.auth`]);
+  if (endpoint.signing !== undefined) owned.push([SIGNING_HEADERS, `${path}.endpoint.signing`]);
+  for (const [names, owner] of owned) {
+    for (const name of names) {
+      if (!Object.hasOwn(endpoint.headers, name)) continue;
+      problems.add(`${path}.endpoint.headers.${name}`, `is set by ${owner}; remove it from the static headers`);
+    }
+  }
+}
+
+/** Every URL a route calls must point at an allowed host (when there is a list). */
+function checkAllowedHosts(route: RouteConfig, path: string, allowed: readonly string[], problems: Problems): void {
+  if (allowed.length === 0) return;
+  const urls: Array<[string, string | undefined]> = [
+    [`${path}.endpoint.url`, route.endpoint.url],
+    [`${path}.healthCheck.url`, route.healthCheck.url],
+    [`${path}.endpoint.auth.oauth2.tokenUrl`, route.endpoint.auth?.kind === 'oauth2' ? route.endpoint.auth.tokenUrl : undefined],
+  ];
+  for (const [key, url] of urls) {
+    if (url === undefined || hostAllowed(url, allowed)) continue;
+    // Only the host is shown: paths and query strings sometimes carry tokens.
+    problems.add(key, `host ${show(hostOf(url))} is not in security.allowedHosts (${allowed.join(', ')})`);
+  }
 }
 
 function checkRoute(route: RouteConfig, path: string, config: BridgeConfig, problems: Problems): void {

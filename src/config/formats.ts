@@ -8,12 +8,23 @@
  * Parameters (bounds, allowed values, patterns) live in the schema property as `params`;
  * convict hands the property to the format, so one format serves every key of its kind.
  */
-import { isAbsolute } from 'node:path';
 import convict from 'convict';
+import { hostPatternProblem } from './allowed-hosts.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import { headerNameProblem, headerValueProblem } from './http-headers.ts';
 import { isPlainObject, joinIndex, keySuffix, kindOf, show } from './problems.ts';
+import { SECRET_FORMS, secretReferenceIssues } from './secret-reference.ts';
+import {
+  endpointAuthIssues,
+  endpointTlsIssues,
+  kafkaSaslIssues,
+  kafkaTlsIssues,
+  signingIssues,
+} from './security-shapes.ts';
 import { topicNameProblem } from './topic-names.ts';
+import { urlProblem } from './url-check.ts';
+
+export { redactUserinfo } from './url-check.ts';
 
 /** One problem found by a format. `at` is appended to the key path: "", "[2]", ".authorization". */
 export interface Issue {
@@ -53,6 +64,12 @@ export const FORMAT = {
   kafkaHeaderNames: 'bridge-kafka-header-names',
   statuses: 'bridge-statuses',
   routes: 'bridge-routes',
+  kafkaTls: 'bridge-kafka-tls',
+  kafkaSasl: 'bridge-kafka-sasl',
+  endpointTls: 'bridge-endpoint-tls',
+  endpointAuth: 'bridge-endpoint-auth',
+  signing: 'bridge-signing',
+  hostPatterns: 'bridge-host-patterns',
 } as const;
 
 export type FormatName = (typeof FORMAT)[keyof typeof FORMAT];
@@ -65,9 +82,7 @@ interface FormatSpec {
   readonly acceptsMapping?: boolean;
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const BROKER = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
-const SECRET_FORMS = '{ fromEnv: NAME } or { fromFile: /absolute/path }';
 
 function problem(reason: string, at = ''): Issue[] {
   return [{ at, reason }];
@@ -131,23 +146,12 @@ function listIssues(value: unknown, params: FormatParams, required: boolean, rul
   return issues;
 }
 
-function secretReferenceIssues(ref: Record<string, unknown>, at: string): Issue[] {
-  const keys = Object.keys(ref);
-  const [only] = keys;
-  if (keys.length !== 1 || (only !== 'fromEnv' && only !== 'fromFile')) {
-    const got = keys.length === 0 ? 'an empty mapping' : `keys ${keys.map((k) => show(k)).join(', ')}`;
-    return problem(`must be a string, ${SECRET_FORMS} (got ${got})`, at);
-  }
-  const target = ref[only];
-  // The reference itself is never shown: a secret pasted here by mistake must not be echoed.
-  if (only === 'fromEnv') {
-    return typeof target === 'string' && ENV_NAME.test(target)
-      ? []
-      : problem('must be the name of an environment variable (letters, digits and _, not starting with a digit)', `${at}.fromEnv`);
-  }
-  return typeof target === 'string' && isAbsolute(target) && !target.includes('\0')
-    ? []
-    : problem('must be an absolute file path', `${at}.fromFile`);
+/** A structured value (a mapping, or `none`) checked by its own function in security-shapes.ts. */
+function structured(check: (value: unknown) => Issue[]): FormatSpec {
+  return {
+    acceptsMapping: true,
+    check: (value, _params, required) => (value === null || value === undefined ? missing(required) : check(value)),
+  };
 }
 
 const SPECS: Record<FormatName, FormatSpec> = {
@@ -251,18 +255,8 @@ const SPECS: Record<FormatName, FormatSpec> = {
   [FORMAT.url]: {
     check(value, _params, required) {
       if (value === null || value === undefined) return missing(required);
-      const expected = 'must be an absolute http:// or https:// URL';
-      if (typeof value !== 'string') return problem(`${expected} (got ${show(value)})`);
-      const url = /^https?:\/\/[^\s]+$/i.test(value) ? URL.parse(value) : null;
-      if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-        return problem(`${expected} (got ${show(redactUserinfo(value))})`);
-      }
-      if (url.username !== '' || url.password !== '') {
-        return problem(
-          `must not contain credentials (user:password@); send them in a header with ${SECRET_FORMS} (got ${show(redactUserinfo(value))})`,
-        );
-      }
-      return [];
+      const why = urlProblem(value);
+      return why === undefined ? [] : problem(why);
     },
   },
 
@@ -335,6 +329,24 @@ const SPECS: Record<FormatName, FormatSpec> = {
       }),
   },
 
+  [FORMAT.kafkaTls]: structured(kafkaTlsIssues),
+  [FORMAT.kafkaSasl]: structured(kafkaSaslIssues),
+  [FORMAT.endpointTls]: structured(endpointTlsIssues),
+  [FORMAT.endpointAuth]: structured(endpointAuthIssues),
+  [FORMAT.signing]: structured(signingIssues),
+
+  [FORMAT.hostPatterns]: {
+    check: (value, params, required) =>
+      listIssues(value, params, required, {
+        what: 'a list of host names, e.g. ["orders.internal", "*.svc.cluster.local"]',
+        item(item, index) {
+          const why = hostPatternProblem(item);
+          return why === undefined ? [] : problem(`${why} (got ${show(item)})`, joinIndex('', index));
+        },
+        key: (item) => String(item).toLowerCase(),
+      }),
+  },
+
   [FORMAT.routes]: {
     check(value) {
       if (value === null || value === undefined || (Array.isArray(value) && value.length === 0)) {
@@ -344,11 +356,6 @@ const SPECS: Record<FormatName, FormatSpec> = {
     },
   },
 };
-
-/** Shows a URL with any user:password replaced, so an error message never carries it. */
-export function redactUserinfo(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
-}
 
 function paramsOf(property: convict.SchemaObj): FormatParams {
   return (property as { params?: FormatParams }).params ?? {};

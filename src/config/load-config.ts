@@ -1,7 +1,8 @@
 /**
  * Reading the configuration, in three stages:
  *   1. every value on its own: YAML syntax, the convict schemas (unknown keys, types, formats,
- *      bounds, env overrides), then the secrets of endpoint headers;
+ *      bounds, env overrides), then the files and secrets the values refer to (header
+ *      secrets, TLS certificates and keys, SASL, endpoint auth and signing secrets);
  *   2. the rules between keys and between routes (cross-checks.ts);
  *   3. the result: a deep-frozen BridgeConfig (milliseconds, bytes, Secret instances).
  * Each stage reports all of its problems in one ConfigError; the next stage runs only on a
@@ -10,7 +11,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../errors.ts';
+import { normalizeHostPattern } from './allowed-hosts.ts';
 import { validateSection } from './convict-section.ts';
+import { readEndpointAuth, readKafkaSasl, readSigning } from './credentials.ts';
 import { checkRelations } from './cross-checks.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { durationMs } from './duration.ts';
@@ -18,7 +21,8 @@ import { isPlainObject, joinIndex, joinKey, Problems, show, truncate } from './p
 import { bridgeSchema, routeSchema, type BridgeInput, type RouteInput } from './schema.ts';
 import { resolveHeaderValue } from './secrets.ts';
 import type { Secret } from './secret.ts';
-import type { BridgeConfig, RouteConfig } from './types.ts';
+import { readTlsFiles } from './tls-files.ts';
+import type { BridgeConfig, EndpointAuthConfig, KafkaConfig, RouteConfig, SigningConfig, TlsFiles } from './types.ts';
 
 /** Deeper than this is not a bridge configuration (the schema is 3 levels deep). */
 const MAX_DEPTH = 32;
@@ -68,6 +72,7 @@ function parse(yamlText: string, env: NodeJS.ProcessEnv, sourceName: string): Br
   }
 
   const top = validateSection(bridgeSchema, input, { prefix: '', problems, env });
+  const kafkaSecurity = top === undefined ? undefined : readKafkaSecurity(top.kafka, env, problems);
   const routes: Array<RouteConfig | undefined> = [];
   const rawRoutes = input['routes'];
   if (Array.isArray(rawRoutes)) {
@@ -76,9 +81,9 @@ function parse(yamlText: string, env: NodeJS.ProcessEnv, sourceName: string): Br
     });
   }
   problems.throwIfAny();
-  if (top === undefined) throw new Error('validation failed without a problem');
+  if (top === undefined || kafkaSecurity === undefined) throw new Error('validation failed without a problem');
 
-  const config = toBridgeConfig(top, routes.filter((route) => route !== undefined));
+  const config = toBridgeConfig(top, kafkaSecurity, routes.filter((route) => route !== undefined));
 
   // Stage 2: rules between keys.
   checkRelations(config, problems);
@@ -157,10 +162,31 @@ function readRoute(raw: unknown, path: string, env: NodeJS.ProcessEnv, problems:
     const resolved = resolveHeaderValue(value, joinKey(`${path}.endpoint.headers`, name), env, problems);
     if (resolved !== undefined) headers.push([name.toLowerCase(), resolved]);
   }
-  return problems.added === before ? toRouteConfig(route, Object.fromEntries(headers)) : undefined;
+  const security: EndpointSecurity = {
+    tls: readTlsFiles(route.endpoint.tls, `${path}.endpoint.tls`, problems),
+    auth: readEndpointAuth(route.endpoint.auth, `${path}.endpoint.auth`, env, problems),
+    signing: readSigning(route.endpoint.signing, `${path}.endpoint.signing`, problems),
+  };
+  return problems.added === before ? toRouteConfig(route, Object.fromEntries(headers), security) : undefined;
 }
 
-function toRouteConfig(route: RouteInput, headers: Record<string, Secret | string>): RouteConfig {
+interface EndpointSecurity {
+  readonly tls: TlsFiles | undefined;
+  readonly auth: EndpointAuthConfig | undefined;
+  readonly signing: SigningConfig | undefined;
+}
+
+const NO_TLS_FILES: TlsFiles = { ca: undefined, cert: undefined, key: undefined, servername: undefined };
+
+function readKafkaSecurity(kafka: BridgeInput['kafka'], env: NodeJS.ProcessEnv, problems: Problems): Pick<KafkaConfig, 'tls' | 'sasl'> {
+  const { enabled, ...files } = kafka.tls;
+  return {
+    tls: enabled ? readTlsFiles(files, 'kafka.tls', problems) : undefined,
+    sasl: readKafkaSasl(kafka.sasl, env, problems),
+  };
+}
+
+function toRouteConfig(route: RouteInput, headers: Record<string, Secret | string>, security: EndpointSecurity): RouteConfig {
   const { endpoint } = route;
   return {
     name: route.name,
@@ -173,6 +199,9 @@ function toRouteConfig(route: RouteInput, headers: Record<string, Secret | strin
       connections: endpoint.connections ?? route.maxInFlight,
       maxBodyBytes: endpoint.maxBodyBytes,
       maxResponseBytes: endpoint.maxResponseBytes,
+      tls: security.tls ?? NO_TLS_FILES,
+      auth: security.auth,
+      signing: security.signing,
     },
     attempts: route.attempts,
     backoff: { initial: durationMs(route.backoff.initial), max: durationMs(route.backoff.max) },
@@ -203,7 +232,7 @@ function toRouteConfig(route: RouteInput, headers: Record<string, Secret | strin
   };
 }
 
-function toBridgeConfig(top: BridgeInput, routes: RouteConfig[]): BridgeConfig {
+function toBridgeConfig(top: BridgeInput, kafkaSecurity: Pick<KafkaConfig, 'tls' | 'sasl'>, routes: RouteConfig[]): BridgeConfig {
   const { kafka } = top;
   return {
     kafka: {
@@ -217,10 +246,13 @@ function toBridgeConfig(top: BridgeInput, routes: RouteConfig[]): BridgeConfig {
       requestTimeout: durationMs(kafka.requestTimeout),
       idempotentProducer: kafka.idempotentProducer,
       maxConsumerRestarts: kafka.maxConsumerRestarts,
+      tls: kafkaSecurity.tls,
+      sasl: kafkaSecurity.sasl,
     },
     server: { port: top.server.port, host: top.server.host },
     log: { level: top.log.level },
     shutdown: { timeout: durationMs(top.shutdown.timeout) },
+    security: { allowedHosts: top.security.allowedHosts.map(normalizeHostPattern) },
     routes,
   };
 }

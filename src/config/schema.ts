@@ -11,6 +11,7 @@
 import type convict from 'convict';
 import { durationMs } from './duration.ts';
 import { FORMAT } from './formats.ts';
+import type { EndpointAuthInput, KafkaSaslInput, KafkaTlsInput, SigningInput, TlsFilesInput } from './security-shapes.ts';
 import type { HttpMethod, NullValuePolicy, OnFailure, Ordering } from './types.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -30,6 +31,8 @@ export interface KafkaInput {
   requestTimeout: string;
   idempotentProducer: boolean;
   maxConsumerRestarts: number;
+  tls: KafkaTlsInput;
+  sasl: KafkaSaslInput | null;
 }
 
 export interface BridgeInput {
@@ -37,6 +40,7 @@ export interface BridgeInput {
   server: { port: number; host: string };
   log: { level: LogLevel };
   shutdown: { timeout: string };
+  security: { allowedHosts: string[] };
   routes: unknown[];
 }
 
@@ -51,6 +55,9 @@ export interface RouteInput {
     connections: number | null;
     maxBodyBytes: number;
     maxResponseBytes: number;
+    tls: TlsFilesInput;
+    auth: EndpointAuthInput | null;
+    signing: SigningInput | null;
   };
   attempts: number;
   backoff: { initial: string; max: string };
@@ -155,6 +162,19 @@ export const bridgeSchema: convict.Schema<BridgeInput> = {
       default: 10, // restarts
       params: { min: 0, max: 1000 },
     },
+    tls: {
+      doc: 'TLS to the brokers: { enabled: true, ca?, cert?, key?, servername? } (PEM files, absolute paths). Certificates are always verified.',
+      format: FORMAT.kafkaTls,
+      default: { enabled: false },
+    },
+    sasl: {
+      doc: 'SASL: none, or { mechanism: plain | scram-sha-256 | scram-sha-512, username, password: { fromEnv } | { fromFile } }.',
+      format: FORMAT.kafkaSasl,
+      // null, not 'none': convict treats a key as one value (a mapping it does not look
+      // into) only when its default is an object. Leaving the key out means none.
+      default: null,
+      nullable: true,
+    },
   },
   server: {
     port: {
@@ -185,6 +205,13 @@ export const bridgeSchema: convict.Schema<BridgeInput> = {
       format: FORMAT.duration,
       default: '30s', // 30 seconds
       params: { min: 0, max: LIMITS.maxTimeout },
+    },
+  },
+  security: {
+    allowedHosts: {
+      doc: 'Hosts the bridge may send requests to (endpoint, health check and token URLs): names, *.domain or IPs; [] = any.',
+      format: FORMAT.hostPatterns,
+      default: [],
     },
   },
   routes: {
@@ -251,6 +278,23 @@ export const routeSchema: convict.Schema<RouteInput> = {
       format: FORMAT.integer,
       default: 64 * KiB, // 64 KiB
       params: { min: 0, max: LIMITS.maxResponseBytes, unit: 'bytes' },
+    },
+    tls: {
+      doc: 'TLS to the endpoint: { ca?, cert?, key?, servername? } (PEM files, absolute paths); {} = system CAs. Always verified.',
+      format: FORMAT.endpointTls,
+      default: {},
+    },
+    auth: {
+      doc: 'none, or one of { bearer: { tokenFile } }, { basic: { username, password } }, { oauth2: { tokenUrl, clientId, clientSecret, scope?, audience?, authMethod? } }.',
+      format: FORMAT.endpointAuth,
+      default: null, // = none (see kafka.sasl)
+      nullable: true,
+    },
+    signing: {
+      doc: 'none, or { secretFile: /absolute/path }: sign requests the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature).',
+      format: FORMAT.signing,
+      default: null, // = none (see kafka.sasl)
+      nullable: true,
     },
   },
   attempts: {

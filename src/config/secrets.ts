@@ -1,12 +1,14 @@
 /**
- * Resolving `{ fromEnv: NAME }` and `{ fromFile: /path }` header values into Secret instances
- * at load time, so a missing secret stops the bridge before it consumes anything. Problems
- * name the key path and the variable or file, never the value.
+ * Resolving `{ fromEnv: NAME }` and `{ fromFile: /path }` references (header values, Kafka
+ * SASL credentials, endpoint auth and signing secrets) into Secret instances at load time,
+ * so a missing secret stops the bridge before it consumes anything. Problems name the key
+ * path and the variable or file, never the value.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { headerValueProblem } from './http-headers.ts';
 import type { Problems } from './problems.ts';
 import type { HeaderValueInput } from './schema.ts';
+import type { SecretReference } from './secret-reference.ts';
 import { Secret } from './secret.ts';
 
 /** A secret file larger than this is certainly not a header value. */
@@ -23,12 +25,29 @@ export function resolveHeaderValue(
   problems: Problems,
 ): Secret | string | undefined {
   if (typeof value === 'string') return value;
-  const read = 'fromEnv' in value ? fromEnv(value.fromEnv, env) : fromFile(value.fromFile);
+  return resolveSecret(value, path, env, problems, headerValueProblem);
+}
+
+/**
+ * Why a secret's value cannot be used, or undefined; `what` names it in the message
+ * ("the value of env TOKEN"). Never includes the value.
+ */
+export type SecretCheck = (value: string, what: string) => string | undefined;
+
+/** Reads a reference into a Secret; reports at `path` and returns undefined when it cannot. */
+export function resolveSecret(
+  ref: SecretReference,
+  path: string,
+  env: NodeJS.ProcessEnv,
+  problems: Problems,
+  check: SecretCheck = headerValueProblem,
+): Secret | undefined {
+  const read = 'fromEnv' in ref ? fromEnv(ref.fromEnv, env) : readSecretFile(ref.fromFile);
   if ('problem' in read) {
     problems.add(path, read.problem);
     return undefined;
   }
-  const unusable = headerValueProblem(read.value, `the value of ${read.source}`);
+  const unusable = check(read.value, `the value of ${read.source}`);
   if (unusable !== undefined) {
     problems.add(path, unusable);
     return undefined;
@@ -36,7 +55,22 @@ export function resolveHeaderValue(
   return new Secret(read.value, read.source);
 }
 
-type Read = { value: string; source: string } | { problem: string };
+/** A value written in the file stays a string; a reference becomes a Secret. */
+export function resolvePlainOrSecret(
+  value: string | SecretReference,
+  path: string,
+  env: NodeJS.ProcessEnv,
+  problems: Problems,
+  check: SecretCheck = headerValueProblem,
+): Secret | string | undefined {
+  if (typeof value !== 'string') return resolveSecret(value, path, env, problems, check);
+  const unusable = check(value, 'the value');
+  if (unusable === undefined) return value;
+  problems.add(path, unusable);
+  return undefined;
+}
+
+export type Read = { value: string; source: string } | { problem: string };
 
 function fromEnv(name: string, env: NodeJS.ProcessEnv): Read {
   const source = `env ${name}`;
@@ -46,14 +80,21 @@ function fromEnv(name: string, env: NodeJS.ProcessEnv): Read {
   return { value, source };
 }
 
-function fromFile(file: string): Read {
+/** A secret file: at most 64 KiB, one trailing newline removed, not empty. */
+export function readSecretFile(file: string): Read {
+  return readTextFile(file, { maxBytes: MAX_SECRET_FILE_BYTES, trimNewline: true });
+}
+
+/** Reads a small text file for the configuration; problems name the file, never its content. */
+export function readTextFile(file: string, options: { maxBytes: number; trimNewline: boolean }): Read {
   const source = `file ${file}`;
   try {
     const stats = statSync(file);
     if (!stats.isFile()) return { problem: `${source} is not a regular file` };
-    if (stats.size > MAX_SECRET_FILE_BYTES) return { problem: `${source} is larger than 64 KiB` };
+    if (stats.size > options.maxBytes) return { problem: `${source} is larger than ${options.maxBytes / 1024} KiB` };
+    const text = readFileSync(file, 'utf8');
     // One trailing newline is what editors and `echo` add; it is not part of the secret.
-    const value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    const value = options.trimNewline ? text.replace(/\r?\n$/, '') : text;
     if (value === '') return { problem: `${source} is empty` };
     return { value, source };
   } catch (error) {

@@ -3,6 +3,9 @@
  * milliseconds, sizes are bytes. Only src/config/ knows how YAML and env become this.
  */
 import type { Secret } from './secret.ts';
+import type { OAuth2AuthMethod, SaslMechanism } from './security-shapes.ts';
+
+export type { OAuth2AuthMethod, SaslMechanism };
 
 export type Ordering = 'partition' | 'key' | 'none';
 export type HttpMethod = 'POST' | 'PUT' | 'PATCH';
@@ -26,6 +29,57 @@ export interface KafkaConfig {
   readonly idempotentProducer: boolean;
   /** How many times kafkajs may restart a crashed consumer before the bridge gives up. */
   readonly maxConsumerRestarts: number;
+  /** TLS to the brokers; undefined = plaintext. Certificates are always verified. */
+  readonly tls: TlsFiles | undefined;
+  /** SASL authentication; undefined = none. */
+  readonly sasl: KafkaSaslConfig | undefined;
+}
+
+/**
+ * TLS material read from files when the configuration is loaded (PEM text). Verification of
+ * the peer is always on; there is no setting to turn it off.
+ */
+export interface TlsFiles {
+  /** CA bundle that replaces the system CAs; undefined = the system CAs. */
+  readonly ca: string | undefined;
+  /** Client certificate (chain) for mutual TLS, with its private key. */
+  readonly cert: string | undefined;
+  readonly key: Secret | undefined;
+  /** Name sent in SNI and checked against the peer certificate, instead of the host. */
+  readonly servername: string | undefined;
+}
+
+export interface KafkaSaslConfig {
+  readonly mechanism: SaslMechanism;
+  readonly username: Secret | string;
+  readonly password: Secret;
+}
+
+/** How the bridge authenticates to an endpoint (the `authorization` header it sends). */
+export type EndpointAuthConfig =
+  | {
+      readonly kind: 'bearer';
+      /** Re-read when it changes (a secret manager rotating it). */
+      readonly tokenFile: string;
+      /** The token as read when the configuration was loaded. */
+      readonly token: Secret;
+    }
+  | { readonly kind: 'basic'; readonly username: Secret | string; readonly password: Secret }
+  | {
+      readonly kind: 'oauth2';
+      readonly tokenUrl: string;
+      readonly clientId: Secret | string;
+      readonly clientSecret: Secret;
+      readonly scope: string | undefined;
+      readonly audience: string | undefined;
+      readonly authMethod: OAuth2AuthMethod;
+    };
+
+/** Standard Webhooks request signing. */
+export interface SigningConfig {
+  readonly secretFile: string;
+  /** The secret's base64 text, `whsec_` prefix removed; its decoded bytes are the HMAC key. */
+  readonly key: Secret;
 }
 
 export interface EndpointConfig {
@@ -41,6 +95,12 @@ export interface EndpointConfig {
   readonly maxBodyBytes: number;
   /** bytes; at most this much of a response body is read. */
   readonly maxResponseBytes: number;
+  /** Custom CA and client certificate; empty = system CAs, no client certificate. */
+  readonly tls: TlsFiles;
+  /** undefined = no authentication by the bridge (headers may still carry a credential). */
+  readonly auth: EndpointAuthConfig | undefined;
+  /** undefined = requests are not signed. */
+  readonly signing: SigningConfig | undefined;
 }
 
 export interface StatusPolicy {
@@ -101,5 +161,7 @@ export interface BridgeConfig {
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /** ms; how long a graceful shutdown waits for in-flight deliveries. */
   readonly shutdown: { readonly timeout: number };
+  /** Normalised host patterns every URL must match; empty = any host. */
+  readonly security: { readonly allowedHosts: readonly string[] };
   readonly routes: readonly RouteConfig[];
 }

@@ -77,9 +77,23 @@ function errorReason(code: string): string {
     case 'UND_ERR_RES_EXCEEDED_MAX_SIZE':
       return 'response-too-large';
     default:
-      if (code.startsWith('ERR_TLS') || code.includes('CERT')) return 'tls';
-      return 'network';
+      return isTlsFailure(code) ? 'tls' : 'network';
   }
+}
+
+/**
+ * Node's TLS errors (ERR_TLS_*), OpenSSL alerts from the peer (ERR_SSL_*, e.g. a server that
+ * wants a client certificate) and OpenSSL's certificate verification codes, most of which
+ * name a certificate but not all (UNABLE_TO_VERIFY_LEAF_SIGNATURE, HOSTNAME_MISMATCH).
+ */
+function isTlsFailure(code: string): boolean {
+  return (
+    code.startsWith('ERR_TLS') ||
+    code.startsWith('ERR_SSL') ||
+    code.startsWith('UNABLE_TO_') ||
+    code.includes('CERT') ||
+    code === 'HOSTNAME_MISMATCH'
+  );
 }
 
 /** Collapses a message to one line of at most `max` bytes (no stack traces, ever). */

@@ -35,4 +35,20 @@ export interface AttemptResult {
   readonly status?: number;
   /** ms the endpoint asked us to wait (Retry-After), when it did. */
   readonly retryAfterMs?: number;
+  /**
+   * Set when the attempt could not be made because something else the route needs is down
+   * (its OAuth token endpoint): not the record's failure and not the endpoint's, so the
+   * route pauses like an outage instead of counting it.
+   */
+  readonly outage?: Outage;
+}
+
+/** A dependency of the route (not the endpoint itself) is unavailable. */
+export interface Outage {
+  /** The route's pause reason while it lasts. */
+  readonly reason: 'token-endpoint';
+  /** One line for the log; never a credential. */
+  readonly detail: string;
+  /** Resolves once the dependency works again (never rejects). */
+  readonly recovered: Promise<void>;
 }

@@ -100,7 +100,7 @@ export class RecordDelivery {
           durationMs = performance.now() - started;
         }
       };
-      const outcome = await this.#flow.attempt(send, signal);
+      const outcome = await this.#flow.attempt(send, signal, this.#endpoint.ready);
       if (outcome === undefined) return undefined;
       sent++;
       const { result } = outcome;

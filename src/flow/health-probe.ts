@@ -32,8 +32,21 @@ export class HealthProbe {
     return this.#last;
   }
 
-  start(): void {
-    void this.#probe();
+  /**
+   * Probes once before the route takes any record, and reports an endpoint that is down
+   * right away: a fresh instance (a restart, a rolling deploy) knows nothing yet, and must not
+   * deliver a burst to an endpoint the previous instance had paused for. Later changes need
+   * the usual streaks. Periodic probing starts after this.
+   */
+  async start(): Promise<void> {
+    const { ok, detail } = await this.#once();
+    this.#last = detail;
+    if (!ok) {
+      this.#healthy = false;
+      this.#onChange(false, detail);
+    }
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => void this.#probe(), this.#config.interval);
   }
 
   async #probe(): Promise<void> {

@@ -12,7 +12,11 @@
  *   breaker closed while in-flight records burn their attempts and spill into the retry
  *   topics. It catches "up but failing", which a shallow health URL misses. After
  *   `resetTimeout` it turns half-open and lets one real record probe the endpoint: success
- *   closes it, failure opens it again. Permanent failures (4xx) never count against it.
+ *   closes it, failure opens it again. Permanent failures (4xx) never count against it;
+ * - `token-endpoint`: the route authenticates with OAuth2 and its token endpoint cannot hand
+ *   out a token. Nothing can be delivered, through no fault of the records or the endpoint,
+ *   so it is an outage like the others: the route pauses until a token can be fetched again
+ *   (the auth keeps asking, with backoff) and the breaker does not hear about it.
  *
  * The pause is applied to the consumers (fetching stops for the route's main and retry
  * topics) through listeners; records already in flight wait here, at `attempt`, and an
@@ -21,12 +25,12 @@
 import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import type { RouteConfig } from '../config/types.ts';
-import { Verdict, type AttemptResult } from '../delivery/outcome.ts';
+import { Verdict, type AttemptResult, type Outage } from '../delivery/outcome.ts';
 import { HealthProbe } from './health-probe.ts';
 import { RampGate } from './ramp-gate.ts';
 import { TokenBucket } from './token-bucket.ts';
 
-export type FlowPauseReason = 'health-check' | 'circuit-open';
+export type FlowPauseReason = 'health-check' | 'circuit-open' | 'token-endpoint';
 export type BreakerState = 'closed' | 'open' | 'half-open' | 'disabled';
 
 export interface FlowHooks {
@@ -55,6 +59,8 @@ function isBreakerRejection(error: unknown): boolean {
 }
 
 type Send = () => Promise<AttemptResult>;
+/** Whether an attempt can be made now; an outage pauses the route until it is over. */
+type Ready = () => Promise<Outage | undefined>;
 
 export class RouteFlow {
   readonly #route: RouteConfig;
@@ -71,6 +77,7 @@ export class RouteFlow {
   #epoch = 0;
   /** Transient failures in a row, across all records of the route. */
   #failStreak = 0;
+  #stopped = false;
 
   constructor(route: RouteConfig, hooks: FlowHooks, logger: Logger) {
     this.#route = route;
@@ -84,7 +91,8 @@ export class RouteFlow {
       const breaker = new CircuitBreaker<[Send], AttemptResult>(
         async (send: Send) => {
           const result = await send();
-          if (result.verdict === Verdict.transient) throw new TransientFailure(result);
+          // An outage of a dependency (result.outage) says nothing about the endpoint.
+          if (result.verdict === Verdict.transient && result.outage === undefined) throw new TransientFailure(result);
           return result;
         },
         {
@@ -112,11 +120,13 @@ export class RouteFlow {
     }
   }
 
-  start(): void {
-    this.#probe?.start();
+  /** Resolves once the first health probe answered (at once without a health check). */
+  async start(): Promise<void> {
+    await this.#probe?.start();
   }
 
   stop(): void {
+    this.#stopped = true;
     this.#probe?.stop();
     this.#breaker?.shutdown();
     this.#gate.close();
@@ -148,6 +158,7 @@ export class RouteFlow {
   }
 
   #track(result: AttemptResult): void {
+    if (result.outage !== undefined) return;
     if (result.verdict !== Verdict.transient) {
       this.#failStreak = 0;
       return;
@@ -178,6 +189,18 @@ export class RouteFlow {
     this.#hooks.pause(reason);
   }
 
+  /** Pauses for an outage of a dependency and resumes when it reports itself recovered. */
+  #pauseFor(outage: Outage): void {
+    if (this.#stopped || this.#reasons.has(outage.reason)) return;
+    this.#log.warn({ reason: outage.reason, detail: outage.detail }, `${outage.reason} unavailable: pausing the route`);
+    this.#pause(outage.reason);
+    void outage.recovered.then(() => {
+      if (this.#stopped) return;
+      this.#log.warn({ reason: outage.reason }, `${outage.reason} available again: resuming the route`);
+      this.#resume(outage.reason);
+    });
+  }
+
   #resume(reason: FlowPauseReason): void {
     if (!this.#reasons.delete(reason)) return;
     this.#hooks.resume(reason);
@@ -203,10 +226,11 @@ export class RouteFlow {
 
   /**
    * Runs one HTTP attempt under flow control: waits while the route is paused, for a ramp-up
-   * slot and for a rate-limit token, then sends through the breaker. Resolves undefined only
-   * when `signal` aborted (the record was abandoned).
+   * slot and for a rate-limit token, checks that the route's dependencies are `ready` (an
+   * outage pauses the route and the record waits), then sends through the breaker. Resolves
+   * undefined only when `signal` aborted (the record was abandoned).
    */
-  async attempt(send: Send, signal: AbortSignal): Promise<FlowAttempt | undefined> {
+  async attempt(send: Send, signal: AbortSignal, ready?: Ready): Promise<FlowAttempt | undefined> {
     for (;;) {
       while (this.#reasons.size > 0) {
         if (signal.aborted) return undefined;
@@ -217,6 +241,11 @@ export class RouteFlow {
       if (release === undefined) return undefined;
       try {
         if (this.#reasons.size > 0) continue;
+        const unavailable = await ready?.();
+        if (unavailable !== undefined) {
+          this.#pauseFor(unavailable);
+          continue;
+        }
         if (!(await this.#bucket.take(signal, this.#hooks.rateLimited))) return undefined;
         const epoch = this.#epoch;
         let result: AttemptResult;
@@ -239,6 +268,8 @@ export class RouteFlow {
           }
         }
         this.#track(result);
+        // A token refresh that failed halfway through an attempt (after a 401).
+        if (result.outage !== undefined) this.#pauseFor(result.outage);
         const outage = result.verdict === Verdict.transient && (this.#reasons.size > 0 || this.#epoch !== epoch);
         return { result, counts: !outage };
       } finally {

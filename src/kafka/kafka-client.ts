@@ -5,10 +5,13 @@
  *   it is turned into a counted, loud event;
  * - Node 24 warns about a negative timeout kafkajs sets (TimeoutNegativeWarning); it is
  *   harmless, so it is not printed as a process warning.
+ * TLS and SASL come from kafka-security.ts, so every client (the bridge, `check`, the DLT
+ * commands) connects the same way.
  */
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config/types.ts';
+import { kafkaSecurityOptions } from './kafka-security.ts';
 
 export interface KafkaHooks {
   onOffsetReset?: (topic: string, partition: number) => void;
@@ -42,6 +45,7 @@ export function createKafka(config: KafkaConfig, logger: Logger, hooks: KafkaHoo
     brokers: [...config.brokers],
     connectionTimeout: config.connectionTimeout,
     requestTimeout: config.requestTimeout,
+    ...kafkaSecurityOptions(config),
     logLevel: logLevel.INFO,
     logCreator:
       () =>

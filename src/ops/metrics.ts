@@ -9,7 +9,7 @@ import type { RecordEvents } from '../record-events.ts';
 import type { PartitionSnapshot } from '../kafka/group-consumer.ts';
 import type { RouteStatus } from './ops-server.ts';
 
-const PAUSE_REASONS = ['health-check', 'circuit-open', 'shutdown'] as const;
+const PAUSE_REASONS = ['health-check', 'circuit-open', 'token-endpoint', 'shutdown'] as const;
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
 
 const PREFIX = 'kafka_http_bridge_';
@@ -117,7 +117,7 @@ export class BridgeMetrics {
     });
     new Gauge({
       name: `${PREFIX}route_paused`,
-      help: 'Whether the route is paused (1) for a reason: health-check, circuit-open, shutdown.',
+      help: 'Whether the route is paused (1) for a reason: health-check, circuit-open, token-endpoint, shutdown.',
       labelNames: ['route', 'reason'],
       registers,
       collect() {

@@ -23,7 +23,7 @@ describe('unknown keys', () => {
 
   it('rejects an unknown top-level key, listing the allowed ones', () => {
     expect(problemsOf(stringify({ ...valid, metrics: { port: 9090 } }))).toEqual([
-      'metrics: unknown key (expected one of: kafka, server, log, shutdown, routes)',
+      'metrics: unknown key (expected one of: kafka, server, log, shutdown, security, routes)',
     ]);
   });
 
@@ -41,7 +41,7 @@ describe('unknown keys', () => {
       }),
     );
     expect(problems).toEqual([
-      'routes[1].endpoint.retries: unknown key (expected one of: url, method, timeout, headers, connections, maxBodyBytes, maxResponseBytes)',
+      'routes[1].endpoint.retries: unknown key (expected one of: url, method, timeout, headers, connections, maxBodyBytes, maxResponseBytes, tls, auth, signing)',
       'routes[1].timeout: unknown key (expected one of: name, topics, endpoint, attempts, backoff, ordering, maxInFlight, statuses, forwardHeaders, nullValue, retry, deadLetter, onFailure, headers, healthCheck, circuitBreaker, recovery, rateLimit)',
       'routes[1].backoff.inital: unknown key (did you mean "initial"?)',
     ]);
@@ -49,7 +49,7 @@ describe('unknown keys', () => {
 
   it('names keys that are not identifiers exactly', () => {
     expect(problemsOf(`${stringify(valid)}"log level": info\n`)).toEqual([
-      '["log level"]: unknown key (expected one of: kafka, server, log, shutdown, routes)',
+      '["log level"]: unknown key (expected one of: kafka, server, log, shutdown, security, routes)',
     ]);
   });
 

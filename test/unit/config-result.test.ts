@@ -50,10 +50,13 @@ describe('the resulting BridgeConfig', () => {
         requestTimeout: 30_000,
         idempotentProducer: false,
         maxConsumerRestarts: 10,
+        tls: undefined,
+        sasl: undefined,
       },
       server: { port: 8080, host: '0.0.0.0' },
       log: { level: 'info' },
       shutdown: { timeout: 30_000 },
+      security: { allowedHosts: [] },
       routes: [
         {
           name: 'orders',
@@ -66,6 +69,9 @@ describe('the resulting BridgeConfig', () => {
             connections: 64,
             maxBodyBytes: 1_048_576,
             maxResponseBytes: 65_536,
+            tls: { ca: undefined, cert: undefined, key: undefined, servername: undefined },
+            auth: undefined,
+            signing: undefined,
           },
           attempts: 3,
           backoff: { initial: 200, max: 2000 },

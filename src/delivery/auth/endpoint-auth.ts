@@ -1,0 +1,43 @@
+/**
+ * How the bridge authenticates to an endpoint: the `authorization` header of each request.
+ * Three kinds, one interface, so the HTTP code never knows which one it talks to:
+ *
+ * - bearer: a token in a file, re-read when a secret manager rotates it;
+ * - basic: a user name and password, fixed for the life of the process;
+ * - oauth2: client-credentials tokens, cached and refreshed, with an outage signal when the
+ *   token endpoint cannot hand one out.
+ *
+ * Credentials only ever leave this module as header values handed to undici.
+ */
+import type { EndpointAuthConfig } from '../../config/types.ts';
+import type { Outage } from '../outcome.ts';
+import { BasicCredentials } from './basic-credentials.ts';
+import { BearerTokenFile } from './bearer-token-file.ts';
+import { OAuth2ClientCredentials } from './oauth2-client-credentials.ts';
+
+export interface EndpointAuth {
+  /** The `authorization` value for the next request, or the outage that prevents one. */
+  authorization(): Promise<string | Outage>;
+  /**
+   * The endpoint answered 401 to a request sent with `used`. Resolves true when one retry
+   * with fresh credentials is worth it (the next authorization() returns them).
+   */
+  rejected(used: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface EndpointAuthOptions {
+  /** ms allowed for one token request (the endpoint's attempt timeout). */
+  readonly timeout: number;
+}
+
+export function createEndpointAuth(config: EndpointAuthConfig, options: EndpointAuthOptions): EndpointAuth {
+  switch (config.kind) {
+    case 'bearer':
+      return new BearerTokenFile(config.tokenFile, config.token.reveal());
+    case 'basic':
+      return new BasicCredentials(config.username, config.password);
+    case 'oauth2':
+      return new OAuth2ClientCredentials(config, options.timeout);
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * A route that authenticates with OAuth2 while its token endpoint is down: the route pauses
+ * with reason token-endpoint (in /ready and route_paused), nothing reaches the endpoint,
+ * nothing is escalated to a retry topic or the DLT, the breaker is not opened, and once the
+ * token endpoint is back every record is delivered and committed. Dev broker, real servers.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DevBroker } from '../support/dev-broker.ts';
+import { endOffsets, fullyCommitted, kafkaFor, produce, uniqueTopic, waitFor } from '../support/kafka-helpers.ts';
+import { RecordingSink } from '../support/recording-sink.ts';
+import { startInProcess, testConfig } from '../support/test-bridge.ts';
+import { TokenEndpoint } from '../support/token-endpoint.ts';
+
+let broker: DevBroker;
+let kafka: Kafka;
+let dir: string;
+
+beforeAll(async () => {
+  broker = await DevBroker.start();
+  kafka = kafkaFor(broker.bootstrap);
+  dir = mkdtempSync(join(tmpdir(), 'bridge-oauth-'));
+});
+
+afterAll(async () => {
+  await broker?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const total = async (topic: string) => [...(await endOffsets(kafka, topic)).values()].reduce((a, b) => a + b, 0);
+
+describe('OAuth2 token endpoint outage', () => {
+  it('pauses the route like an outage, escalates nothing, and resumes when tokens come back', async () => {
+    const topic = uniqueTopic('oauth');
+    await broker.createTopic(topic, 2);
+    await broker.createTopic(`${topic}-retry`, 2);
+    await broker.createTopic(`${topic}-dlt`, 2);
+    const idp = await TokenEndpoint.start();
+    idp.mode = '503';
+    const sink = await RecordingSink.start((req) => ({ status: req.headers.authorization === `Bearer ${idp.lastToken}` ? 200 : 401 }));
+    const secretFile = join(dir, 'client-secret');
+    writeFileSync(secretFile, 'client-s3cret');
+    const groupId = uniqueTopic('group');
+    const { bridge, logs } = await startInProcess(
+      testConfig({
+        bootstrap: broker.bootstrap,
+        groupId,
+        routes: [
+          {
+            name: 'orders',
+            topics: [topic],
+            url: `${sink.url}/orders`,
+            endpoint: {
+              url: `${sink.url}/orders`,
+              timeout: '1s',
+              auth: { oauth2: { tokenUrl: idp.url, clientId: 'bridge', clientSecret: { fromFile: secretFile } } },
+            },
+            retry: { delays: ['1s'] },
+            circuitBreaker: { volumeThreshold: 5, resetTimeout: '1s' },
+            recovery: { rampUp: '0s' },
+          },
+        ],
+      }),
+    );
+    try {
+      await produce(kafka, topic, Array.from({ length: 100 }, (_, i) => ({ key: `k${i % 10}`, value: `v${i}` })));
+      await waitFor('paused for the token endpoint', () => bridge.routeStatus()[0]!.pausedReasons.includes('token-endpoint'), 15_000, 20);
+
+      const ready = (await (await fetch(`http://127.0.0.1:${bridge.port}/ready`)).json()) as { routes: Array<{ pausedReasons: string[]; breaker: string }> };
+      expect(ready.routes[0]!.pausedReasons).toContain('token-endpoint');
+      const metrics = await (await fetch(`http://127.0.0.1:${bridge.port}/metrics`)).text();
+      expect(metrics).toMatch(/kafka_http_bridge_route_paused\{route="orders",reason="token-endpoint"\} 1/);
+      expect(logs.lines.some((l) => l['msg'] === 'token-endpoint unavailable: pausing the route' && String(l['detail']).includes('503'))).toBe(true);
+
+      // An outage long enough for several recovery attempts, three breaker reset timeouts
+      // and the retry tier's delay: none of them may move a record anywhere.
+      await new Promise((r) => setTimeout(r, 4000));
+      expect(idp.requests.length).toBeGreaterThanOrEqual(2);
+      expect(sink.requests).toEqual([]);
+      expect(bridge.routeStatus()[0]!.breaker).toBe('closed');
+      expect(bridge.routeStatus()[0]!.paused).toBe(true);
+      expect(await total(`${topic}-retry`)).toBe(0);
+      expect(await total(`${topic}-dlt`)).toBe(0);
+
+      idp.mode = 'up';
+      await waitFor('every record delivered', () => new Set(sink.requests.map((r) => String(r.headers['idempotency-key']))).size >= 100, 30_000, 50);
+      await waitFor('committed', () => fullyCommitted(kafka, groupId, topic), 10_000, 200);
+      expect(bridge.routeStatus()[0]!.paused).toBe(false);
+      expect(sink.requests.every((r) => r.headers.authorization === 'Bearer tok-1')).toBe(true);
+      expect(idp.requests.filter((r) => r.form.get('grant_type') === 'client_credentials').length).toBe(idp.requests.length);
+      expect(await total(`${topic}-retry`)).toBe(0);
+      expect(await total(`${topic}-dlt`)).toBe(0);
+      const after = await (await fetch(`http://127.0.0.1:${bridge.port}/metrics`)).text();
+      expect(after).toMatch(/kafka_http_bridge_route_paused\{route="orders",reason="token-endpoint"\} 0/);
+      expect(after).toMatch(/kafka_http_bridge_deliveries_total\{route="orders",outcome="delivered"\} 100/);
+    } finally {
+      await bridge.stop();
+      await sink.stop();
+      await idp.stop();
+    }
+  }, 90_000);
+});
