@@ -86,6 +86,7 @@ export class GroupConsumer {
   #commitDirect: CommitDirect | undefined;
   #commitTimer: NodeJS.Timeout | undefined;
   #committing: Promise<void> | undefined;
+  #commitAgain: Promise<void> | undefined;
   #stopping = false;
   #restarts: number[] = [];
   #joined = false;
@@ -287,13 +288,24 @@ export class GroupConsumer {
     else this.#opts.onFatal(error);
   }
 
-  /** Commits the unbroken run of finished offsets of every owned partition. */
+  /**
+   * Commits the unbroken run of finished offsets of every owned partition. One commit is on
+   * the wire at a time; a call during one queues exactly one more, because the one in flight
+   * carries offsets computed before the caller's records finished (the final commit of a
+   * drain must include them, or a clean restart would redeliver them).
+   */
   commit(): Promise<void> {
-    if (this.#committing !== undefined) return this.#committing;
-    this.#committing = this.#commitOnce().finally(() => {
-      this.#committing = undefined;
+    if (this.#committing === undefined) {
+      this.#committing = this.#commitOnce().finally(() => {
+        this.#committing = undefined;
+      });
+      return this.#committing;
+    }
+    this.#commitAgain ??= this.#committing.then(() => {
+      this.#commitAgain = undefined;
+      return this.commit();
     });
-    return this.#committing;
+    return this.#commitAgain;
   }
 
   async #commitOnce(): Promise<void> {

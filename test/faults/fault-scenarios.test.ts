@@ -280,6 +280,19 @@ describe('fault injection', () => {
       route: { healthCheck: { url: `http://127.0.0.1:${port}/health`, interval: '200ms', timeout: '100ms', unhealthyAfter: 1, healthyAfter: 1 } },
     };
     await s.produce();
+    // The dev broker sometimes answers a SyncGroup with INVALID_REQUEST when rebalances
+    // overlap (a real broker answers REBALANCE_IN_PROGRESS). kafkajs treats that as fatal; the
+    // bridge then exits 1 with a red /health, as designed, and we restart it as an
+    // orchestrator would.
+    const supervise = async () => {
+      for (const p of [...s.processes]) {
+        if (p.child.exitCode === 1 && p.logs.some((l) => l['code'] === 'CONSUMER_CRASHED') && !restarted.has(p)) {
+          restarted.add(p);
+          await s.startBridge();
+        }
+      }
+    };
+    const restarted = new Set<(typeof s.processes)[number]>();
     try {
       const a = await s.startBridge();
       const b = await s.startBridge();
@@ -288,11 +301,14 @@ describe('fault injection', () => {
         await s.sigterm(old);
         await s.startBridge();
         await sleep(SESSION_TIMEOUT_MS);
+        await supervise();
       }
+      await sleep(SESSION_TIMEOUT_MS);
+      await supervise();
       expect(s.sink.attempts).toEqual([]);
       down = false;
       await s.drained(10_000);
-      for (const p of s.processes.slice(2)) await s.sigterm(p);
+      for (const p of s.processes.slice(2)) if (p.child.exitCode === null) await s.sigterm(p);
       await s.check(0);
     } finally {
       healthServer.close();
