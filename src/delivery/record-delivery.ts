@@ -113,7 +113,15 @@ export class RecordDelivery {
       }
       counted++;
       const keepTrying = route.onFailure === 'block' || counted < route.attempts;
-      if (!keepTrying) return { result, attempts: attempt };
+      if (!keepTrying) {
+        if (await this.#flow.outageConfirmed()) {
+          // The endpoint is down, not this record: wait for the resume and start again.
+          epoch = this.#flow.epoch;
+          counted = 0;
+          continue;
+        }
+        return { result, attempts: attempt };
+      }
       await sleep(retryDelay(route.backoff, Math.min(counted, 30), result.retryAfterMs), signal);
     }
   }

@@ -18,6 +18,7 @@ export class HealthProbe {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #last = '';
+  #onDemand: Promise<boolean> | undefined;
 
   constructor(config: HealthCheckConfig & { url: string }, onChange: ProbeListener) {
     this.#config = config;
@@ -59,6 +60,26 @@ export class HealthProbe {
     // Fixed rate, not fixed delay: a slow probe does not stretch the detection time.
     const wait = Math.max(0, this.#config.interval - (performance.now() - started));
     this.#timer = setTimeout(() => void this.#probe(), wait);
+  }
+
+  /**
+   * Probes now, outside the schedule, and reports an endpoint that is down right away (a
+   * record is about to climb the failure ladder: was that its failure or the endpoint's?).
+   * Concurrent callers share one probe. Resolves true when the endpoint is unhealthy.
+   */
+  checkNow(): Promise<boolean> {
+    if (!this.#healthy) return Promise.resolve(true);
+    this.#onDemand ??= this.#once().then(({ ok, detail }) => {
+      this.#onDemand = undefined;
+      this.#last = detail;
+      if (!ok && this.#healthy && !this.#stopped) {
+        this.#healthy = false;
+        this.#streak = 0;
+        this.#onChange(false, detail);
+      }
+      return !this.#healthy;
+    });
+    return this.#onDemand;
   }
 
   async #once(): Promise<{ ok: boolean; detail: string }> {

@@ -147,6 +147,17 @@ export class RouteFlow {
     return this.#probe?.healthy;
   }
 
+  /**
+   * Asked before a record that failed transiently climbs the failure ladder. With a health
+   * check, the endpoint is probed now: when it is down, the route pauses at once and the
+   * record waits instead of spilling into a retry topic. At low traffic the breaker needs more
+   * failures than a few records make, and the scheduled probe may be up to `interval` away.
+   */
+  async outageConfirmed(): Promise<boolean> {
+    if (this.#reasons.size > 0) return true;
+    return (await this.#probe?.checkNow()) ?? false;
+  }
+
   /** Grows on every pause: a record whose attempts straddle a pause starts its count again. */
   get epoch(): number {
     return this.#epoch;

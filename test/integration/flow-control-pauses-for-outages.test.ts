@@ -90,6 +90,55 @@ describe('flow control', () => {
     }
   }, 90_000);
 
+  it('at low traffic, a record about to climb the ladder asks the health check first and waits out the outage', async () => {
+    const topic = uniqueTopic('lowtraffic');
+    await topics(topic, 1);
+    const { sink, state, deliveries } = await downstream(0);
+    const groupId = uniqueTopic('group');
+    const { bridge } = await startInProcess(
+      testConfig({
+        bootstrap: broker.bootstrap,
+        groupId,
+        routes: [
+          {
+            name: 'orders',
+            topics: [topic],
+            url: `${sink.url}/orders`,
+            attempts: 2,
+            retry: { delays: ['1s'] },
+            // Neither the schedule nor the breaker would notice in time: three failed probes 4 s
+            // apart, and far more failures than five records make.
+            healthCheck: { url: `${sink.url}/health`, interval: '4s', timeout: '500ms', unhealthyAfter: 3, healthyAfter: 1 },
+            circuitBreaker: { volumeThreshold: 100 },
+            recovery: { rampUp: '0s' },
+          },
+        ],
+      }),
+    );
+    try {
+      state.down = true;
+      const outageAt = Date.now();
+      for (let i = 0; i < 5; i++) {
+        await produce(kafka, topic, [{ key: `k${i}`, value: `v${i}` }]);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      await waitFor('route paused by the on-demand probe', () => bridge.routeStatus()[0]!.pausedReasons.includes('health-check'), 10_000, 20);
+      expect(Date.now() - outageAt).toBeLessThan(4000);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await total(`${topic}-retry`)).toBe(0);
+      expect(await total(`${topic}-dlt`)).toBe(0);
+      state.down = false;
+      // Committed to the end with nothing copied anywhere: all five were delivered.
+      await waitFor('committed after the outage', () => fullyCommitted(kafka, groupId, topic), 20_000, 200);
+      expect(distinct(deliveries()).size).toBe(5);
+      expect(await total(`${topic}-retry`)).toBe(0);
+      expect(await total(`${topic}-dlt`)).toBe(0);
+    } finally {
+      await bridge.stop();
+      await sink.stop();
+    }
+  }, 40_000);
+
   it('up but failing: the breaker opens and pauses the route instead of escalating, then half-open probes close it', async () => {
     const topic = uniqueTopic('failing');
     await topics(topic, 1);
