@@ -211,7 +211,12 @@ export class Bridge {
     // Flow first: a route whose endpoint is down at start is paused before its consumer
     // joins the group, so a restarted instance never bursts into an outage.
     await Promise.all(this.#routes.map((p) => p.flow.start()));
-    await Promise.all(this.#consumers().map((c) => c.start()));
+    // A consumer that crashes for good while the other one is still joining must stop the
+    // start at once: waiting would leave a member in the group that takes partitions and
+    // then exits, stalling them for a whole rebalance.
+    const crashed = this.failure.then((error) => Promise.reject(error));
+    crashed.catch(() => undefined);
+    await Promise.race([Promise.all(this.#consumers().map((c) => c.start())), crashed]);
     this.lifecycle.to('running');
   }
 

@@ -87,6 +87,7 @@ export class GroupConsumer {
   #commitTimer: NodeJS.Timeout | undefined;
   #committing: Promise<void> | undefined;
   #commitAgain: Promise<void> | undefined;
+  #commitPauseUntil = 0;
   #stopping = false;
   #restarts: number[] = [];
   #joined = false;
@@ -196,6 +197,11 @@ export class GroupConsumer {
         break;
       }
       if (!state.worker.hasRoom()) break;
+      // The in-flight window also bounds what a slow record holds back: records that finished
+      // after it cannot be committed past it, and a crash would deliver them again. So at most
+      // one share of records is started beyond the first unfinished one, and the partition
+      // waits for it (a record's in-process attempts are bounded by the retry budget).
+      if (state.tracker.span - backlog.length >= state.worker.capacity) break;
       backlog.shift();
       state.worker.offer(record);
     }
@@ -252,7 +258,8 @@ export class GroupConsumer {
     // a crash then redelivers at most about two in-flight windows per partition (what was in
     // flight, and what finished since the last commit), however fast records flow. The timer
     // alone would let that grow with throughput.
-    if (++state.finishedSinceCommit >= state.worker.capacity) void this.commit();
+    if (++state.finishedSinceCommit >= state.worker.capacity && Date.now() >= this.#commitPauseUntil) void this.commit();
+    if (state.backlog.length > 0) this.#pump(state);
   }
 
   #onJoin(assignment: Record<string, number[]>): void {
@@ -333,6 +340,9 @@ export class GroupConsumer {
         this.#opts.onCommitted?.(state.topic, state.partition, offset);
       }
     } catch (error) {
+      // Refused commits (a rebalance in progress, a coordinator moving) are retried by the
+      // timer; early commits stay off until then instead of firing on every finished record.
+      this.#commitPauseUntil = Date.now() + this.#opts.config.commitInterval;
       const err = error instanceof Error ? error : new Error(String(error));
       this.#log.warn({ err: { name: err.name, message: err.message } }, 'offset commit failed; will retry');
       this.#opts.onCommitFailed?.(err);

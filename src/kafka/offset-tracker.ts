@@ -95,6 +95,14 @@ export class OffsetTracker {
     }
   }
 
+  /**
+   * Records from the first unfinished one to the last one tracked, finished or not: what a
+   * crash right now would deliver again (on top of what finished since the last commit).
+   */
+  get span(): number {
+    return this.#entries.length - this.#head;
+  }
+
   /** Records handed off and not finished. */
   get pending(): number {
     return this.#unfinished;

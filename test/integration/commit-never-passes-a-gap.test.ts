@@ -57,4 +57,41 @@ describe('commits', () => {
       await sink.stop();
     }
   }, 60_000);
+
+  it('a slow record holds back at most one in-flight window of later records', async () => {
+    const topic = uniqueTopic('window');
+    await broker.createTopic(topic, 1);
+    await broker.createTopic(`${topic}-dlt`, 1);
+    await produce(kafka, topic, Array.from({ length: 100 }, (_, i) => ({ key: `k${i}`, value: String(i) })));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const sink = await RecordingSink.start(async (req) => {
+      if (req.headers['kafka-offset'] === '0') await released;
+      return { status: 200 };
+    });
+    const groupId = uniqueTopic('group');
+    const { bridge } = await startInProcess(
+      testConfig({
+        bootstrap: broker.bootstrap,
+        groupId,
+        routes: [{ topics: [topic], url: sink.url, ordering: 'none', maxInFlight: 8, attempts: 1, endpoint: { url: sink.url, timeout: '20s' } }],
+        kafka: { sessionTimeout: '60s' },
+      }),
+    );
+    try {
+      await waitFor('the window is used', () => sink.requests.length >= 8, 20_000);
+      await new Promise((r) => setTimeout(r, 1500));
+      // Offset 0 and the seven after it; nothing more until offset 0 finishes, so a crash now
+      // would deliver at most eight records again.
+      expect(sink.requests.map((r) => Number(r.headers['kafka-offset'])).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      release();
+      await waitFor('everything delivered once released', () => sink.requests.length >= 100, 20_000);
+      await waitFor('committed', () => fullyCommitted(kafka, groupId, topic), 10_000, 200);
+      expect(new Set(sink.requests.map((r) => r.headers['kafka-offset'])).size).toBe(100);
+    } finally {
+      release();
+      await bridge.stop();
+      await sink.stop();
+    }
+  }, 60_000);
 });

@@ -131,3 +131,18 @@ describe('OffsetTracker after the group was rewound', () => {
     expect(t.commitCandidate()).toBe('1');
   });
 });
+
+describe('OffsetTracker span', () => {
+  it('counts from the first unfinished record to the last tracked, finished or not', () => {
+    const t = new OffsetTracker();
+    ['0', '1', '2', '3'].forEach((o) => t.track(o));
+    expect(t.span).toBe(4);
+    t.finish('1');
+    t.finish('2');
+    expect(t.span).toBe(4);
+    t.finish('0');
+    expect(t.span).toBe(1);
+    t.finish('3');
+    expect(t.span).toBe(0);
+  });
+});
