@@ -73,13 +73,21 @@ type CommitDirect = EachBatchPayload['commitOffsetsIfNecessary'];
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
+function isGroupProtocolHiccup(error: unknown): boolean {
+  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 5; depth++) {
+    if ('type' in e && e.type === 'INVALID_REQUEST') return true;
+    e = 'cause' in e ? e.cause : undefined;
+  }
+  return false;
+}
+
 /** Records are fetched this often at most while idle; also the pause/resume reaction time. */
 const FETCH_MAX_WAIT_MS = 100;
 
 export class GroupConsumer {
   readonly pauses = new PauseBook();
   readonly #opts: GroupConsumerOptions;
-  readonly #consumer: Consumer;
+  #consumer: Consumer;
   readonly #log: Logger;
   readonly #partitions = new Map<string, PartitionState>();
   readonly #dueTimers = new Map<string, NodeJS.Timeout>();
@@ -95,9 +103,18 @@ export class GroupConsumer {
   constructor(opts: GroupConsumerOptions) {
     this.#opts = opts;
     this.#log = opts.logger.child({ consumer: opts.name });
-    const cfg = opts.config;
-    this.#consumer = opts.kafka.consumer({
-      groupId: opts.groupId,
+    this.#consumer = this.#newConsumer();
+    this.pauses.attach({
+      pause: (topic, partition) => this.#consumer.pause([{ topic, partitions: [partition] }]),
+      resume: (topic, partition) => this.#consumer.resume([{ topic, partitions: [partition] }]),
+    });
+    opts.events.on('finished', ({ record }) => this.#finished(record));
+  }
+
+  #newConsumer(): Consumer {
+    const cfg = this.#opts.config;
+    return this.#opts.kafka.consumer({
+      groupId: this.#opts.groupId,
       sessionTimeout: cfg.sessionTimeout,
       heartbeatInterval: cfg.heartbeatInterval,
       rebalanceTimeout: Math.max(cfg.sessionTimeout, 60_000),
@@ -107,25 +124,28 @@ export class GroupConsumer {
         retries: 8,
         initialRetryTime: 300,
         maxRetryTime: 30_000,
-        // kafkajs never forgets a failure; count restarts in a sliding window instead, so a
-        // consumer that hiccups once a day is not given up on after a week.
-        restartOnFailure: async () => {
-          const now = Date.now();
-          this.#restarts = this.#restarts.filter((t) => now - t < 10 * 60_000);
-          this.#restarts.push(now);
-          return this.#restarts.length <= cfg.maxConsumerRestarts;
-        },
+        restartOnFailure: async () => this.#mayRestart(),
       },
     });
-    this.pauses.attach({
-      pause: (topic, partition) => this.#consumer.pause([{ topic, partitions: [partition] }]),
-      resume: (topic, partition) => this.#consumer.resume([{ topic, partitions: [partition] }]),
-    });
-    opts.events.on('finished', ({ record }) => this.#finished(record));
+  }
+
+  /**
+   * kafkajs never forgets a failure; restarts are counted in a sliding window instead, so a
+   * consumer that hiccups once a day is not given up on after a week.
+   */
+  #mayRestart(): boolean {
+    const now = Date.now();
+    this.#restarts = this.#restarts.filter((t) => now - t < 10 * 60_000);
+    this.#restarts.push(now);
+    return this.#restarts.length <= this.#opts.config.maxConsumerRestarts;
   }
 
   async start(): Promise<void> {
-    const c = this.#consumer;
+    await this.#run(this.#consumer);
+    this.#commitTimer = setInterval(() => void this.commit(), this.#opts.config.commitInterval);
+  }
+
+  async #run(c: Consumer): Promise<void> {
     c.on(c.events.GROUP_JOIN, ({ payload }) => this.#onJoin(payload.memberAssignment));
     c.on(c.events.REBALANCING, () => {
       // The coordinator still accepts commits from this generation while the group is
@@ -144,7 +164,6 @@ export class GroupConsumer {
       partitionsConsumedConcurrently: 4,
       eachBatch: (payload) => this.#eachBatch(payload),
     });
-    this.#commitTimer = setInterval(() => void this.commit(), this.#opts.config.commitInterval);
   }
 
   get joined(): boolean {
@@ -291,8 +310,29 @@ export class GroupConsumer {
     this.#commitDirect = undefined;
     this.#onJoin({});
     this.#joined = false;
-    if (restart) this.#opts.onRestart?.();
-    else this.#opts.onFatal(error);
+    if (restart) {
+      this.#opts.onRestart?.();
+    } else if (!this.#stopping && isGroupProtocolHiccup(error) && this.#mayRestart()) {
+      // kafkajs gives up for good on an INVALID_REQUEST answer to a group request; the dev
+      // broker sends one when rebalances overlap. A fresh consumer rejoins cleanly, so replace
+      // it (within the same restart budget) instead of taking the whole process down.
+      this.#opts.onRestart?.();
+      void this.#replace();
+    } else {
+      this.#opts.onFatal(error);
+    }
+  }
+
+  async #replace(): Promise<void> {
+    const old = this.#consumer;
+    await old.disconnect().catch(() => undefined);
+    if (this.#stopping) return;
+    this.#consumer = this.#newConsumer();
+    try {
+      await this.#run(this.#consumer);
+    } catch (error) {
+      this.#opts.onFatal(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /**
