@@ -11,12 +11,14 @@
  *       └──┬─────────┬──────▶ time
  *        resume   resume + rampUp
  */
+import { WaitQueue } from './wait-queue.ts';
+
 export class RampGate {
   readonly #max: number;
   readonly #rampUp: number;
   #rampStart: number | undefined;
   #running = 0;
-  #waiters: { resolve: (release: (() => void) | undefined) => void; signal: AbortSignal | undefined }[] = [];
+  readonly #waiters = new WaitQueue<(() => void) | undefined>();
   #ticker: NodeJS.Timeout | undefined;
 
   constructor(max: number, rampUpMs: number) {
@@ -57,19 +59,7 @@ export class RampGate {
   /** Resolves with a release function once a slot is free, or undefined if `signal` aborted. */
   acquire(signal?: AbortSignal): Promise<(() => void) | undefined> {
     if (this.#waiters.length === 0 && this.#running < this.limit) return Promise.resolve(this.#take());
-    return new Promise((resolve) => {
-      const waiter = { resolve, signal };
-      this.#waiters.push(waiter);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          const i = this.#waiters.indexOf(waiter);
-          if (i >= 0) this.#waiters.splice(i, 1);
-          resolve(undefined);
-        },
-        { once: true },
-      );
-    });
+    return this.#waiters.wait(signal, undefined);
   }
 
   #take(): () => void {
@@ -84,12 +74,12 @@ export class RampGate {
   }
 
   #admit(): void {
-    while (this.#waiters.length > 0 && this.#running < this.limit) this.#waiters.shift()!.resolve(this.#take());
+    while (this.#waiters.length > 0 && this.#running < this.limit) this.#waiters.serveNext(this.#take());
   }
 
   close(): void {
     clearInterval(this.#ticker);
     this.#ticker = undefined;
-    for (const w of this.#waiters.splice(0)) w.resolve(undefined);
+    this.#waiters.serveAll(undefined);
   }
 }

@@ -231,8 +231,18 @@ export class RouteFlow {
   /** Resolves when something changed (resume, breaker transition) or `signal` aborted. */
   async #nextChange(signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
-    const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-    await Promise.race([this.#change.promise, aborted]);
+    // The partition's signal outlives this wait: remove the listener afterwards, or one
+    // would pile up per wait for as long as the partition is owned.
+    let onAbort!: () => void;
+    const aborted = new Promise<void>((resolve) => {
+      onAbort = resolve;
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      await Promise.race([this.#change.promise, aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   /**

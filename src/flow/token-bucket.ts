@@ -4,12 +4,14 @@
  * absorb timer jitter, too little for a burst that would break the promise of the limit.
  * Waiters are served in arrival order so no record starves.
  */
+import { WaitQueue } from './wait-queue.ts';
+
 export class TokenBucket {
   readonly #rate: number;
   readonly #capacity: number;
   #tokens: number;
   #last = performance.now();
-  #waiters: { resolve: (ok: boolean) => void; signal: AbortSignal | undefined }[] = [];
+  readonly #waiters = new WaitQueue<boolean>();
   #timer: NodeJS.Timeout | undefined;
 
   /** @param rate tokens per second; 0 = unlimited. */
@@ -35,20 +37,9 @@ export class TokenBucket {
       return Promise.resolve(true);
     }
     onWait?.();
-    return new Promise((resolve) => {
-      const waiter = { resolve, signal };
-      this.#waiters.push(waiter);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          const i = this.#waiters.indexOf(waiter);
-          if (i >= 0) this.#waiters.splice(i, 1);
-          resolve(false);
-        },
-        { once: true },
-      );
-      this.#schedule();
-    });
+    const served = this.#waiters.wait(signal, false);
+    this.#schedule();
+    return served;
   }
 
   #refill(): void {
@@ -65,7 +56,7 @@ export class TokenBucket {
       this.#refill();
       while (this.#waiters.length > 0 && this.#tokens >= 1) {
         this.#tokens -= 1;
-        this.#waiters.shift()!.resolve(true);
+        this.#waiters.serveNext(true);
       }
       this.#schedule();
     }, wait);
@@ -74,6 +65,6 @@ export class TokenBucket {
   close(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const w of this.#waiters.splice(0)) w.resolve(false);
+    this.#waiters.serveAll(false);
   }
 }
