@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../config/duration.ts';
 import { topicNameProblem } from '../config/topic-names.ts';
-import type { FilterOptions } from './record-filter.ts';
+import type { ReplayRequest } from './replay.ts';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -43,16 +43,10 @@ export const INSPECT_USAGE = `usage: kafka-http-bridge inspect --config <file> -
   --topic <topic>     the dead-letter or retry topic to read (required)
   --config <file>     bridge configuration (brokers, groupId)`;
 
-export interface ReplayArgs {
+/** The replay request, plus what only the command line has. */
+export interface ReplayArgs extends ReplayRequest {
   readonly config: string | undefined;
   readonly help: boolean;
-  readonly from: string;
-  readonly to: string | undefined;
-  readonly filter: FilterOptions;
-  readonly limit: number | undefined;
-  /** Records per second. */
-  readonly rate: number | undefined;
-  readonly dryRun: boolean;
 }
 
 export interface InspectArgs {

@@ -485,7 +485,7 @@ async function main(): Promise<number> {
   const reb = countRebalances(bridges.all.map((i) => i.proc.logs));
   for (const at of reb.generations.slice(1)) events.push({ at, kind: 'rebalance', detail: 'group generation' });
   const allowed = WINDOW * (kill9 + reb.rebalances);
-  const base = checkInvariants({ topic, partitions: PARTITIONS, produced, sink: faultSink, copies, samples: [], ordering: 'key', allowedDuplicates: allowed });
+  const base = checkInvariants({ topic, produced, sink: faultSink, copies, samples: [], ordering: 'key' });
   const commits = checkCommits(topic, delivered, copies, samples);
   const stranded = strandedInRetry(produced, delivered, copies, dltTopic);
   const origins = duplicateOrigins(delivered, events);

@@ -56,6 +56,11 @@ export async function endOffsets(kafka: Kafka, topic: string): Promise<Map<numbe
   }
 }
 
+/** Records in `topic` (sum of the end offsets: topics in tests are never compacted or trimmed). */
+export async function recordCount(kafka: Kafka, topic: string): Promise<number> {
+  return [...(await endOffsets(kafka, topic)).values()].reduce((a, b) => a + b, 0);
+}
+
 export interface ReadRecord {
   partition: number;
   offset: string;
@@ -66,8 +71,7 @@ export interface ReadRecord {
 
 /** Reads every record currently in `topic` (by offsets, without a consumer group). */
 export async function readAll(kafka: Kafka, topic: string, timeoutMs = 15_000): Promise<ReadRecord[]> {
-  const ends = await endOffsets(kafka, topic);
-  const total = [...ends.values()].reduce((a, b) => a + b, 0);
+  const total = await recordCount(kafka, topic);
   const out: ReadRecord[] = [];
   if (total === 0) return out;
   const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}`, maxWaitTimeInMs: 100 });

@@ -126,13 +126,11 @@ export class Scenario {
     const copies = await readCopies(this.kafka, [`${this.topic}-retry`, `${this.topic}-dlt`]);
     const report = checkInvariants({
       topic: this.topic,
-      partitions: this.options.partitions ?? 3,
       produced: this.produced,
       sink: this.sink,
       copies,
       samples: this.sampler.samples,
       ordering: this.options.ordering ?? 'key',
-      allowedDuplicates,
     });
     expect(report.lost, 'L: every record delivered or in a retry/DLT topic').toEqual([]);
     expect(report.duplicates, `D: duplicates within ${allowedDuplicates}`).toBeLessThanOrEqual(allowedDuplicates);
