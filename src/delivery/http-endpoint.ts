@@ -10,6 +10,7 @@
  *   between two chunks, so a body trickling a byte a second would never trip it;
  * - redirects are never followed (see the pool below).
  */
+import type { EventEmitter } from 'node:events';
 import { Pool } from 'undici';
 import type { RouteConfig } from '../config/types.ts';
 import { revealHeader } from '../config/secret.ts';
@@ -17,6 +18,7 @@ import type { BridgeRecord } from '../kafka/record.ts';
 import { idempotencyKey } from '../kafka/record.ts';
 import { createEndpointAuth, type EndpointAuth } from './auth/endpoint-auth.ts';
 import { resultFromError, resultFromStatus, oneLine } from './classify-response.ts';
+import { AttemptDeadlines, type Deadline } from './attempt-deadlines.ts';
 import { Verdict, type AttemptResult, type Outage } from './outcome.ts';
 import { buildRequestHeaders, RecordRejection, type HeaderPlan } from './request-headers.ts';
 import { endpointConnect } from './tls-connect.ts';
@@ -25,14 +27,6 @@ import { SIGNATURE_HEADERS, WebhookSigner } from './webhook-signature.ts';
 /** How much of an error response body is kept for the `bridge-error` message. */
 const ERROR_SNIPPET_BYTES = 200;
 const EMPTY = Buffer.alloc(0);
-
-/** The reason a deadline aborts a request with, so it is told apart from other aborts. */
-class AttemptDeadline extends Error {
-  constructor(ms: number) {
-    super(`no complete answer within ${ms} ms`);
-    this.name = 'AttemptDeadline';
-  }
-}
 
 export class HttpEndpoint {
   readonly #pool: Pool;
@@ -44,6 +38,7 @@ export class HttpEndpoint {
   readonly #plan: HeaderPlan;
   readonly #auth: EndpointAuth | undefined;
   readonly #signer: WebhookSigner | undefined;
+  readonly #deadlines: AttemptDeadlines;
 
   constructor(route: RouteConfig) {
     const { endpoint } = route;
@@ -53,7 +48,16 @@ export class HttpEndpoint {
     this.#method = endpoint.method;
     this.#timeout = endpoint.timeout;
     this.#maxResponseBytes = endpoint.maxResponseBytes;
-    this.#auth = endpoint.auth === undefined ? undefined : createEndpointAuth(endpoint.auth, { timeout: endpoint.timeout });
+    this.#deadlines = new AttemptDeadlines(endpoint.timeout);
+    const auth = endpoint.auth === undefined ? undefined : createEndpointAuth(endpoint.auth, { timeout: endpoint.timeout });
+    this.#auth = auth;
+    this.ready =
+      auth === undefined
+        ? undefined
+        : async () => {
+            const credential = await auth.authorization();
+            return typeof credential === 'string' ? undefined : credential;
+          };
     this.#signer = endpoint.signing === undefined ? undefined : new WebhookSigner(endpoint.signing.key);
     const fixed: string[] = [];
     for (const [name, value] of Object.entries(endpoint.headers)) fixed.push(name.toLowerCase(), revealHeader(value));
@@ -78,47 +82,52 @@ export class HttpEndpoint {
   /**
    * Resolves undefined when an attempt can be made now, or the outage that prevents it (the
    * OAuth token endpoint is down). Called before an attempt, so that the wait for a token is
-   * flow control and not an attempt against the endpoint.
+   * flow control and not an attempt against the endpoint. Absent without auth: then nothing
+   * is awaited per record.
    */
-  readonly ready = async (): Promise<Outage | undefined> => {
-    if (this.#auth === undefined) return undefined;
-    const credential = await this.#auth.authorization();
-    return typeof credential === 'string' ? undefined : credential;
-  };
+  readonly ready: (() => Promise<Outage | undefined>) | undefined;
 
   /** Sends one attempt of `record`; `attempt` counts across all hops. */
-  async send(record: BridgeRecord, attempt: number, signal?: AbortSignal): Promise<AttemptResult> {
+  async send(record: BridgeRecord, attempt: number): Promise<AttemptResult> {
     const headers = buildRequestHeaders(record, attempt, this.#plan);
     if (headers instanceof RecordRejection) {
       return { verdict: Verdict.permanent, reason: headers.reason, message: headers.message };
     }
     const body = record.value ?? EMPTY;
-    let credential = await this.#auth?.authorization();
-    if (credential !== undefined && typeof credential !== 'string') return outageResult(credential);
+    const auth = this.#auth;
+    let credential: string | undefined;
+    if (auth !== undefined) {
+      const granted = await auth.authorization();
+      if (typeof granted !== 'string') return outageResult(granted);
+      credential = granted;
+    }
 
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new AttemptDeadline(this.#timeout)), this.#timeout);
-    const aborted = signal === undefined ? deadline.signal : AbortSignal.any([deadline.signal, signal]);
+    const deadline = this.#deadlines.start();
     try {
-      const id = idempotencyKey(record.origin);
-      let result = await this.#exchange(headers, body, id, credential, aborted);
+      const id = this.#signer === undefined ? '' : idempotencyKey(record.origin);
+      let result = await this.#exchange(headers, body, id, credential, deadline);
       // A 401 may mean the token was just rotated or revoked: fresh credentials get one retry,
       // within the same deadline.
-      if (result.status === 401 && credential !== undefined && (await this.#auth?.rejected(credential)) === true) {
-        credential = await this.#auth?.authorization();
-        if (credential !== undefined && typeof credential !== 'string') return outageResult(credential);
-        result = await this.#exchange(headers, body, id, credential, aborted);
+      if (result.status === 401 && auth !== undefined && credential !== undefined && (await auth.rejected(credential))) {
+        const granted = await auth.authorization();
+        if (typeof granted !== 'string') return outageResult(granted);
+        result = await this.#exchange(headers, body, id, granted, deadline);
       }
       return result;
     } finally {
-      clearTimeout(timer);
+      this.#deadlines.finish(deadline);
     }
   }
 
-  async #exchange(base: readonly string[], body: Buffer, id: string, credential: string | undefined, signal: AbortSignal): Promise<AttemptResult> {
-    const headers = [...base];
-    if (credential !== undefined) headers.push('authorization', credential);
-    if (this.#signer !== undefined) headers.push(...this.#signer.headers(id, body));
+  async #exchange(base: string[], body: Buffer, id: string, credential: string | undefined, deadline: Deadline): Promise<AttemptResult> {
+    // `base` is this attempt's own array: extend a copy only when something is added, so that
+    // a retry after a 401 starts from the same headers.
+    let headers = base;
+    if (credential !== undefined || this.#signer !== undefined) {
+      headers = [...base];
+      if (credential !== undefined) headers.push('authorization', credential);
+      if (this.#signer !== undefined) headers.push(...this.#signer.headers(id, body));
+    }
     try {
       const response = await this.#pool.request({
         path: this.#path,
@@ -128,7 +137,9 @@ export class HttpEndpoint {
         body,
         headersTimeout: this.#timeout,
         bodyTimeout: this.#timeout,
-        signal,
+        // undici's types name AbortSignal and EventEmitter, but at run time it takes any object
+        // with addEventListener/removeEventListener (see attempt-deadlines.ts).
+        signal: deadline as unknown as EventEmitter,
       });
       const status = response.statusCode;
       // The status is the endpoint's answer; the body is only drained (2xx) or sampled for
@@ -143,8 +154,8 @@ export class HttpEndpoint {
       const snippet = await readSnippet(response.body, this.#maxResponseBytes);
       return resultFromStatus(status, this.#route.statuses, response.headers['retry-after'], snippet);
     } catch (error) {
-      if (signal.reason instanceof AttemptDeadline) {
-        return { verdict: Verdict.transient, reason: 'timeout', message: `timeout: ${signal.reason.message}` };
+      if (deadline.reason !== undefined) {
+        return { verdict: Verdict.transient, reason: 'timeout', message: `timeout: ${deadline.reason.message}` };
       }
       return resultFromError(error);
     }

@@ -210,7 +210,8 @@ describe('oauth2 client credentials', () => {
   it.each(['503', 'reset', '401'] as const)('token endpoint answering %s: an outage, recovered once it hands out a token again', async (mode) => {
     idp.mode = mode;
     const http = endpoint(oauth2());
-    const outage = await http.ready();
+    expect(http.ready).toBeTypeOf('function');
+    const outage = await http.ready?.();
     expect(outage).toMatchObject({ reason: 'token-endpoint' });
     expect(outage?.detail).not.toContain('s3cr3t');
     const result = await http.send(record(), 1);
@@ -221,7 +222,7 @@ describe('oauth2 client credentials', () => {
     void outage!.recovered.then(() => (recovered = true));
     idp.mode = 'up';
     await waitFor('the token endpoint recovered', () => recovered, 5_000, 20);
-    expect(await http.ready()).toBeUndefined();
+    expect(await http.ready?.()).toBeUndefined();
     expect(await http.send(record(), 1)).toMatchObject({ verdict: 'delivered' });
   });
 });
