@@ -58,8 +58,14 @@ export class RampGate {
 
   /** Resolves with a release function once a slot is free, or undefined if `signal` aborted. */
   acquire(signal?: AbortSignal): Promise<(() => void) | undefined> {
-    if (this.#waiters.length === 0 && this.#running < this.limit) return Promise.resolve(this.#take());
-    return this.#waiters.wait(signal, undefined);
+    const release = this.tryAcquire();
+    return release === undefined ? this.#waiters.wait(signal, undefined) : Promise.resolve(release);
+  }
+
+  /** A slot now, without waiting (and without a promise), or undefined when there is none. */
+  tryAcquire(): (() => void) | undefined {
+    if (this.#waiters.length === 0 && this.#running < this.limit) return this.#take();
+    return undefined;
   }
 
   #take(): () => void {

@@ -258,16 +258,20 @@ export class RouteFlow {
         await this.#nextChange(signal);
       }
       if (signal.aborted) return undefined;
-      const release = await this.#gate.acquire(signal);
+      // The synchronous fast paths matter: every await is a trip through the microtask queue,
+      // per record, and most records find a free slot, no rate limit and no auth.
+      const release = this.#gate.tryAcquire() ?? (await this.#gate.acquire(signal));
       if (release === undefined) return undefined;
       try {
         if (this.#reasons.size > 0) continue;
-        const unavailable = await ready?.();
-        if (unavailable !== undefined) {
-          this.#pauseFor(unavailable);
-          continue;
+        if (ready !== undefined) {
+          const unavailable = await ready();
+          if (unavailable !== undefined) {
+            this.#pauseFor(unavailable);
+            continue;
+          }
         }
-        if (!(await this.#bucket.take(signal, this.#hooks.rateLimited))) return undefined;
+        if (!this.#bucket.tryTake() && !(await this.#bucket.take(signal, this.#hooks.rateLimited))) return undefined;
         const epoch = this.#epoch;
         let result: AttemptResult;
         if (this.#breaker === undefined) {

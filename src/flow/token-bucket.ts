@@ -30,16 +30,22 @@ export class TokenBucket {
    * when the caller has to wait (for the rate_limited_total metric).
    */
   take(signal?: AbortSignal, onWait?: () => void): Promise<boolean> {
-    if (this.#rate === 0) return Promise.resolve(true);
-    this.#refill();
-    if (this.#waiters.length === 0 && this.#tokens >= 1) {
-      this.#tokens -= 1;
-      return Promise.resolve(true);
-    }
+    if (this.tryTake()) return Promise.resolve(true);
     onWait?.();
     const served = this.#waiters.wait(signal, false);
     this.#schedule();
     return served;
+  }
+
+  /** Takes a token if one is there now, without waiting (and without a promise). */
+  tryTake(): boolean {
+    if (this.#rate === 0) return true;
+    this.#refill();
+    if (this.#waiters.length === 0 && this.#tokens >= 1) {
+      this.#tokens -= 1;
+      return true;
+    }
+    return false;
   }
 
   #refill(): void {
