@@ -180,8 +180,13 @@ export class BridgeMetrics {
 
   /** Subscribes the counters to record events. */
   listen(events: RecordEvents): void {
+    // The per-record counters go through children resolved once per label set: prom-client
+    // otherwise hashes a label object on every inc() and observe().
+    const delivered = childrenOf((route, outcome) => this.deliveries.labels(route, outcome));
+    const responses = childrenOf((route, result) => this.httpResponses.labels(route, result));
+    const durations = childrenOf((route) => this.httpDuration.labels(route));
     events.on('finished', ({ route, outcome, result, record }) => {
-      this.deliveries.inc({ route, outcome });
+      delivered(route, outcome).inc();
       if (outcome === 'retry_scheduled') this.retryPublished.inc({ route, tier: String(record.tier + 1) });
       if (outcome === 'dead_lettered') this.dltPublished.inc({ route, reason: result?.reason ?? 'unknown' });
     });
@@ -189,10 +194,28 @@ export class BridgeMetrics {
       if (record.tier > 0 && record.dueAt > 0) this.retryDueWait.observe((Date.now() - record.dueAt) / 1000);
     });
     events.on('attempted', ({ route, result, durationMs }) => {
-      if (durationMs > 0) this.httpDuration.observe({ route }, durationMs / 1000);
+      if (durationMs > 0) durations(route, '').observe(durationMs / 1000);
       const status = result.status;
-      this.httpResponses.inc({ route, result: status === undefined ? result.reason : `${Math.floor(status / 100)}xx` });
+      responses(route, status === undefined ? result.reason : statusClass(status)).inc();
     });
     events.on('copyFailed', ({ route }) => this.copyFailures.inc({ route }));
   }
+}
+
+/** A memo of metric children by (up to) two label values; both sets are small and closed. */
+function childrenOf<C>(make: (first: string, second: string) => C): (first: string, second: string) => C {
+  const byFirst = new Map<string, Map<string, C>>();
+  return (first, second) => {
+    let bySecond = byFirst.get(first);
+    if (bySecond === undefined) byFirst.set(first, (bySecond = new Map()));
+    let child = bySecond.get(second);
+    if (child === undefined) bySecond.set(second, (child = make(first, second)));
+    return child;
+  };
+}
+
+const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx', '6xx', '7xx', '8xx', '9xx'];
+
+function statusClass(status: number): string {
+  return STATUS_CLASSES[Math.floor(status / 100)] ?? `${Math.floor(status / 100)}xx`;
 }
