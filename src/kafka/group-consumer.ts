@@ -38,6 +38,10 @@ interface PartitionState {
   highWatermark: string | undefined;
   /** Records finished since the last commit that covered this partition. */
   finishedSinceCommit: number;
+  /** Whether the pause book holds the 'backlog' reason for it (kept here: set per record). */
+  backlogPaused: boolean;
+  /** Still owned; false once revoked, so that late callbacks leave it alone. */
+  owned: boolean;
 }
 
 export interface PartitionSnapshot {
@@ -90,6 +94,8 @@ export class GroupConsumer {
   #consumer: Consumer;
   readonly #log: Logger;
   readonly #partitions = new Map<string, PartitionState>();
+  /** The same states by topic and partition number: the per-record lookups build no key string. */
+  readonly #byTopic = new Map<string, (PartitionState | undefined)[]>();
   readonly #dueTimers = new Map<string, NodeJS.Timeout>();
   #commitDirect: CommitDirect | undefined;
   #commitTimer: NodeJS.Timeout | undefined;
@@ -188,8 +194,9 @@ export class GroupConsumer {
     for (const message of batch.messages) {
       last = message.offset;
       // Still in flight (or done) from before a rebalance that kept this partition.
-      if (state.tracker.hasSeen(message.offset)) continue;
-      state.tracker.track(message.offset);
+      const offset = BigInt(message.offset);
+      if (state.tracker.hasSeen(offset)) continue;
+      state.tracker.track(offset);
       state.backlog.push(this.#opts.toRecord(batch.topic, batch.partition, message));
     }
     // The whole batch now belongs to the tracker (finished or not), so the next fetch may
@@ -224,7 +231,10 @@ export class GroupConsumer {
       backlog.shift();
       state.worker.offer(record);
     }
-    if (backlog.length > 0) this.pauses.addPartition(topic, partition, 'backlog');
+    const paused = backlog.length > 0;
+    if (paused === state.backlogPaused) return;
+    state.backlogPaused = paused;
+    if (paused) this.pauses.addPartition(topic, partition, 'backlog');
     else this.pauses.removePartition(topic, partition, 'backlog');
   }
 
@@ -255,22 +265,24 @@ export class GroupConsumer {
       partition,
       route,
       tracker: new OffsetTracker(),
-      worker: route.addPartition(() => this.#slotFreed(topic, partition)),
+      worker: route.addPartition(() => {
+        if (state.owned && state.backlog.length > 0) this.#pump(state);
+      }),
       backlog: new Backlog<BridgeRecord>(),
       highWatermark: undefined,
       finishedSinceCommit: 0,
+      backlogPaused: false,
+      owned: true,
     };
     this.#partitions.set(key, state);
+    let byPartition = this.#byTopic.get(topic);
+    if (byPartition === undefined) this.#byTopic.set(topic, (byPartition = []));
+    byPartition[partition] = state;
     return state;
   }
 
-  #slotFreed(topic: string, partition: number): void {
-    const state = this.#partitions.get(tpKey(topic, partition));
-    if (state !== undefined && state.backlog.length > 0) this.#pump(state);
-  }
-
   #finished(record: BridgeRecord): void {
-    const state = this.#partitions.get(tpKey(record.topic, record.partition));
+    const state = this.#byTopic.get(record.topic)?.[record.partition];
     if (state === undefined) return;
     state.tracker.finish(record.offset);
     // Commit early once a partition has finished as many records as it may hold in flight:
@@ -293,7 +305,10 @@ export class GroupConsumer {
       // Lost: stop its records (the new owner fetches them from the committed offset) and
       // forget its tracker, so that nothing is ever committed for it from here.
       state.route.removePartition(state.worker);
+      state.owned = false;
       this.#partitions.delete(key);
+      const byPartition = this.#byTopic.get(state.topic);
+      if (byPartition !== undefined) byPartition[state.partition] = undefined;
       clearTimeout(this.#dueTimers.get(key));
       this.#dueTimers.delete(key);
     }
