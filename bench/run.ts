@@ -36,6 +36,7 @@ import {
   type RunResult,
 } from './lib/report.ts';
 import { percentile, ratePerSecond, round } from './lib/stats.ts';
+import { CONTAINER_FLAGS, CONTAINER_MIB, SHIPPED_BRIDGE_FLAGS } from './lib/node-flags.ts';
 import { KEYS, PACE_TICK_MS, RecordFactory, VALUE_BYTES } from './lib/workload.ts';
 import { summarizeProfile, formatSummary } from './profile-summary.ts';
 import type { StartReply, WorkerSpec } from './worker.ts';
@@ -44,7 +45,8 @@ const HELP = `usage: node bench/run.ts [--quick] [options]
 
   --quick                 fewer records and shorter phases (finishes in under 2 minutes)
   --records N             records preloaded (default 160000 full, 20000 quick)
-  --cases a,b,...         subset of: consume-only,http-only,naive,bridge-partition,bridge-key,bridge-none
+  --cases a,b,...         subset of: consume-only,http-only,naive,bridge-partition,bridge-key,bridge-none,
+                          bridge-partition-512mib,bridge-key-512mib (the bridge as in a 512 MiB container)
   --latencies 0,20        sink latencies in ms (default 0,20)
   --window S              cap on a case's throughput phase, seconds (default 40 full, 6 quick)
   --live-rate R           max paced rate of the latency phase, records/s (default 1000)
@@ -58,14 +60,28 @@ const HELP = `usage: node bench/run.ts [--quick] [options]
   --no-write              write no result files (print only)
   --help`;
 
-const ALL_CASES: { id: string; kind: CaseKind; ordering: Ordering | null }[] = [
+interface BenchCase {
+  id: string;
+  kind: CaseKind;
+  ordering: Ordering | null;
+  containerMemoryMiB?: number;
+}
+
+const ALL_CASES: BenchCase[] = [
   { id: 'consume-only', kind: 'consume-only', ordering: null },
   { id: 'http-only', kind: 'http-only', ordering: null },
   { id: 'naive', kind: 'naive', ordering: null },
   { id: 'bridge-partition', kind: 'bridge', ordering: 'partition' },
   { id: 'bridge-key', kind: 'bridge', ordering: 'key' },
   { id: 'bridge-none', kind: 'bridge', ordering: 'none' },
+  { id: `bridge-partition-${CONTAINER_MIB}mib`, kind: 'bridge', ordering: 'partition', containerMemoryMiB: CONTAINER_MIB },
+  { id: `bridge-key-${CONTAINER_MIB}mib`, kind: 'bridge', ordering: 'key', containerMemoryMiB: CONTAINER_MIB },
 ];
+
+function nodeFlagsOf(c: BenchCase): string[] {
+  if (c.kind !== 'bridge') return [];
+  return [...SHIPPED_BRIDGE_FLAGS, ...(c.containerMemoryMiB === undefined ? [] : CONTAINER_FLAGS)];
+}
 
 const PARTITIONS = 8;
 const CONCURRENCY = 256;
@@ -121,9 +137,9 @@ const warmupMs = quick ? 500 : 1000;
 const latencies = opts.latencies.split(',').map((s) => intOption('latencies', s.trim(), 0, 0));
 /** Quick mode leaves out bridge-none (no target depends on it) to stay under two minutes. */
 const defaultCases = opts.profile
-  ? ALL_CASES.filter((c) => c.kind === 'bridge')
+  ? ALL_CASES.filter((c) => c.kind === 'bridge' && c.containerMemoryMiB === undefined)
   : quick
-    ? ALL_CASES.filter((c) => c.id !== 'bridge-none')
+    ? ALL_CASES.filter((c) => c.id !== 'bridge-none' && c.containerMemoryMiB === undefined)
     : ALL_CASES;
 const caseIds = opts.cases?.split(',').map((s) => s.trim()) ?? defaultCases.map((c) => c.id);
 for (const id of caseIds) {
@@ -233,7 +249,7 @@ async function committedAll(ctx: Context, groupId: string, topic: string): Promi
 
 let runIndex = 0;
 
-async function runCase(ctx: Context, c: (typeof ALL_CASES)[number], latencyMs: number): Promise<RunResult> {
+async function runCase(ctx: Context, c: BenchCase, latencyMs: number): Promise<RunResult> {
   const index = ++runIndex;
   const started = performance.now();
   const result: RunResult = {
@@ -254,6 +270,8 @@ async function runCase(ctx: Context, c: (typeof ALL_CASES)[number], latencyMs: n
     wallSeconds: 0,
     loadAverageBefore: round(loadavg()[0] ?? NaN, 2),
     offsetCommits: null,
+    nodeFlags: [...nodeFlagsOf(c), ...(c.kind === 'bridge' ? bridgeNodeFlags : [])],
+    containerMemoryMiB: c.containerMemoryMiB ?? null,
   };
   const usesKafka = c.kind !== 'http-only';
   const liveTopic = `bench-live-${index}`;
@@ -278,7 +296,7 @@ async function runCase(ctx: Context, c: (typeof ALL_CASES)[number], latencyMs: n
     ctx.profileDir !== undefined && c.kind === 'bridge'
       ? ['--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`, `--cpu-prof-name=${c.id}-${latencyMs}ms.cpuprofile`]
       : [];
-  const extra = c.kind === 'bridge' ? bridgeNodeFlags : [];
+  const extra = result.nodeFlags;
   const a = spawnChild(`${c.id} worker (throughput)`, WORKER, [...extra, ...profileArgs]);
   const b = liveMs > 0 ? spawnChild(`${c.id} worker (latency)`, WORKER, extra) : undefined;
   const sink = ctx.sink.peer;

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { SHIPPED_BRIDGE_FLAGS } from '../../bench/lib/node-flags.ts';
 import { projectPath, readProjectFile } from '../support/deploy-files.ts';
 
 interface Instruction {
@@ -50,7 +51,7 @@ const dockerfile = instructions(readProjectFile('Dockerfile'));
 const allStages = stages(dockerfile);
 const runtime = allStages.at(-1) ?? [];
 const find = (keyword: string): Instruction[] => runtime.filter((i) => i.keyword === keyword);
-const packageJson = JSON.parse(readProjectFile('package.json')) as { bin: Record<string, string> };
+const packageJson = JSON.parse(readProjectFile('package.json')) as { bin: Record<string, string>; scripts: Record<string, string> };
 
 describe('the Dockerfile', () => {
   it('is multi-stage: production dependencies installed with npm ci --omit=dev in a build stage', () => {
@@ -92,6 +93,14 @@ describe('the Dockerfile', () => {
     expect(entrypoint.at(-1)).toBe(packageJson.bin['kafka-http-bridge']);
     expect(cmd).toEqual(['run', '--config', '/etc/kafka-http-bridge/config.yaml']);
     for (const part of [...entrypoint, ...cmd]) expect(part).not.toMatch(/\bnpm\b|\bnpx\b/);
+  });
+
+  it('passes the same node flags as npm start and the benchmark', () => {
+    const entrypoint = execForm(find('ENTRYPOINT')[0]!.args);
+    const flags = entrypoint.slice(1, -1);
+    expect(flags).toEqual([...SHIPPED_BRIDGE_FLAGS]);
+    const start = (packageJson.scripts['start'] ?? '').split(' ');
+    expect(start.slice(1, start.indexOf(packageJson.bin['kafka-http-bridge'] ?? ''))).toEqual([...SHIPPED_BRIDGE_FLAGS]);
   });
 
   it('sets NODE_ENV=production, exposes 8080 and carries OCI labels', () => {
