@@ -37,7 +37,9 @@ describe('a consumer kafkajs gives up on', () => {
       expect(logs.lines.some((l) => l['msg'] === 'kafka consumer crashed' && l['restart'] === false)).toBe(true);
       expect(bridge.lifecycle.state).toBe('running');
       const metrics = await (await fetch(`http://127.0.0.1:${bridge.port}/metrics`)).text();
-      expect(metrics).toMatch(/kafka_http_bridge_consumer_restarts_total\{consumer="main"\} 1/);
+      // At least one: the abandoned member's session timing out is itself an overlapping
+      // rebalance, which the dev broker may answer with INVALID_REQUEST once more.
+      expect(metrics).toMatch(/kafka_http_bridge_consumer_restarts_total\{consumer="main"\} [1-9]/);
     } finally {
       await bridge.stop();
       await sink.stop();

@@ -125,7 +125,7 @@ describe('process crashes and restarts', () => {
       const split = () => [...(assignedTo(a).at(-1) ?? []), ...(assignedTo(b).at(-1) ?? [])];
       await waitFor(
         'the two instances split the partitions',
-        () => (assignedTo(a).at(-1)?.length ?? 0) > 0 && (assignedTo(b).at(-1)?.length ?? 0) > 0 && split().length === 4,
+        () => (assignedTo(a).at(-1)?.length ?? 0) > 0 && (assignedTo(b).at(-1)?.length ?? 0) > 0 && split().length === 4 && new Set(split()).size === 4,
         30_000,
       );
       expect(new Set(split()).size).toBe(4);

@@ -175,12 +175,12 @@ describe('oauth2 client credentials', () => {
   });
 
   it('refreshes shortly before expires_in', async () => {
-    idp.expiresIn = 1; // refreshed after 0.9 s
+    idp.expiresIn = 3; // refreshed after 2.7 s
     const http = endpoint(oauth2());
     expect(await http.send(record(), 1)).toMatchObject({ verdict: 'delivered' });
     expect(await http.send(record(), 1)).toMatchObject({ verdict: 'delivered' });
     expect(idp.requests).toHaveLength(1);
-    await sleep(1000);
+    await sleep(3000);
     expect(await http.send(record(), 1)).toMatchObject({ verdict: 'delivered' });
     expect(idp.requests).toHaveLength(2);
   });

@@ -28,9 +28,12 @@ describe('ops endpoints', () => {
     await broker.createTopic(topic, 2);
     await broker.createTopic(`${topic}-dlt`, 2);
     await produce(kafka, topic, Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, value: String(i) })));
-    let slow = false;
+    // Held until the test has looked at the draining state, so that a slow machine cannot
+    // let the drain finish before the checks.
+    let hold: Promise<void> | undefined;
+    let release = () => {};
     const sink = await RecordingSink.start(async () => {
-      if (slow) await new Promise((r) => setTimeout(r, 1500));
+      if (hold !== undefined) await hold;
       return { status: 200 };
     });
     const groupId = uniqueTopic('group');
@@ -65,7 +68,7 @@ describe('ops endpoints', () => {
       expect(lag.every((s) => s.value === 0)).toBe(true);
 
       // While draining, /ready turns 503 and /health stays green.
-      slow = true;
+      hold = new Promise<void>((r) => (release = r));
       await produce(kafka, topic, [{ key: 'late', value: 'x' }]);
       await waitFor('the slow record is in flight', () => sink.requests.length >= 41, 10_000);
       const stopping = bridge.stop();
@@ -74,9 +77,11 @@ describe('ops endpoints', () => {
       expect(drainingReady.status).toBe(503);
       expect(await drainingReady.json()).toMatchObject({ ready: false, state: 'draining' });
       expect((await fetch(`${base}/health`)).status).toBe(200);
+      release();
       await stopping;
       expect(bridge.lifecycle.state).toBe('stopped');
     } finally {
+      release();
       await bridge.stop();
       await sink.stop();
     }

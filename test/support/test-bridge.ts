@@ -122,7 +122,9 @@ export function spawnBridge(config: Record<string, unknown> | string, args: stri
     }
   });
   child.stderr!.on('data', (c: Buffer) => stderr.push(c.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': only then are stdout and stderr read to the end, and the last lines
+  // a process writes (the lifecycle, a replay summary, a config error) are what tests check.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, logs, stderr, exited };
 }
 
