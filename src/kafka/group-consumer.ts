@@ -223,11 +223,16 @@ export class GroupConsumer {
         break;
       }
       if (!state.worker.hasRoom()) break;
-      // The in-flight window also bounds what a slow record holds back: records that finished
-      // after it cannot be committed past it, and a crash would deliver them again. So at most
-      // one share of records is started beyond the first unfinished one, and the partition
-      // waits for it (a record's in-process attempts are bounded by the retry budget).
-      if (state.tracker.span - backlog.length >= state.worker.capacity) break;
+      // What a crash delivers again is everything started beyond the last acknowledged commit,
+      // so that is what is bounded: at most two in-flight shares. Counting from the first
+      // unfinished record instead anchored the window on any record waiting behind its own key
+      // and halved key-mode throughput at a slow endpoint. A slow record still holds the
+      // partition once two shares are started past the commit (its in-process attempts are
+      // bounded by the retry budget); finished work behind it asks for a commit at once.
+      if (state.tracker.exposure(BigInt(record.offset)) > 2n * BigInt(state.worker.capacity)) {
+        if (Date.now() >= this.#commitPauseUntil && state.tracker.commitCandidate() !== undefined) void this.commit();
+        break;
+      }
       backlog.shift();
       state.worker.offer(record);
     }
@@ -321,8 +326,10 @@ export class GroupConsumer {
   #onCrash(error: Error, restart: boolean): void {
     this.#log.error({ err: { name: error.name, message: error.message }, restart }, 'kafka consumer crashed');
     // kafkajs throws its consumer-group object away: every partition is lost, and the new
-    // group fetches from the committed offsets. Treat it like a revocation of everything.
+    // group fetches from the committed offsets. Treat it like a revocation of everything,
+    // without touching the consumer: kafkajs refuses pause/resume until it runs again.
     this.#commitDirect = undefined;
+    this.pauses.detachPartitions();
     this.#onJoin({});
     this.#joined = false;
     if (restart) {
@@ -394,6 +401,9 @@ export class GroupConsumer {
         state.tracker.committed(offset);
         this.#opts.onCommitted?.(state.topic, state.partition, offset);
       }
+      // A partition may have been waiting for exactly this commit (see #pump), with nothing
+      // running that would wake it.
+      for (const [state] of states) if (state.owned && state.backlog.length > 0) this.#pump(state);
     } catch (error) {
       // Refused commits (a rebalance in progress, a coordinator moving) are retried by the
       // timer; early commits stay off until then instead of firing on every finished record.

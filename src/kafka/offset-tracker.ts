@@ -28,6 +28,8 @@ export class OffsetTracker {
   #position: bigint | undefined;
   /** The position last reported as committed. */
   #committed: bigint | undefined;
+  /** The first offset ever tracked: what a crash repeats from until the first commit. */
+  #first: bigint | undefined;
 
   /**
    * @param committed the group's committed offset for this partition, when known. Records
@@ -56,6 +58,7 @@ export class OffsetTracker {
       throw new RangeError(`offset ${o} tracked out of order (expected >= ${this.#nextExpected})`);
     }
     const entry = { offset: o, done: false };
+    this.#first ??= o;
     this.#entries.push(entry);
     this.#byOffset.set(o, entry);
     this.#unfinished++;
@@ -95,14 +98,6 @@ export class OffsetTracker {
     }
   }
 
-  /**
-   * Records from the first unfinished one to the last one tracked, finished or not: what a
-   * crash right now would deliver again (on top of what finished since the last commit).
-   */
-  get span(): number {
-    return this.#entries.length - this.#head;
-  }
-
   /** Records handed off and not finished. */
   get pending(): number {
     return this.#unfinished;
@@ -132,6 +127,17 @@ export class OffsetTracker {
    * group's committed offset moved behind our back (kafkajs resets an out-of-range offset by
    * committing the earliest offset itself).
    */
+  /**
+   * How many offsets a crash would deliver again if the record at `offset` were started now:
+   * from the last commit Kafka acknowledged (before any, from the first record tracked) up to
+   * and including `offset`. Counted in offsets, so gaps (compaction, control records) count
+   * too: the bound errs on the safe side.
+   */
+  exposure(offset: bigint): bigint {
+    const base = this.#committed ?? this.#first ?? offset;
+    return offset - base + 1n;
+  }
+
   forgetCommitted(): void {
     this.#committed = undefined;
   }

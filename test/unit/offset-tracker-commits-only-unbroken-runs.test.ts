@@ -132,17 +132,20 @@ describe('OffsetTracker after the group was rewound', () => {
   });
 });
 
-describe('OffsetTracker span', () => {
-  it('counts from the first unfinished record to the last tracked, finished or not', () => {
+describe('OffsetTracker exposure', () => {
+  it('counts offsets from the last acknowledged commit, or from the first tracked record before any', () => {
     const t = new OffsetTracker();
-    ['0', '1', '2', '3'].forEach((o) => t.track(o));
-    expect(t.span).toBe(4);
-    t.finish('1');
-    t.finish('2');
-    expect(t.span).toBe(4);
-    t.finish('0');
-    expect(t.span).toBe(1);
-    t.finish('3');
-    expect(t.span).toBe(0);
+    ['5', '6', '7', '9'].forEach((o) => t.track(o));
+    // No commit yet: a crash repeats from the first record this tracker saw.
+    expect(t.exposure(5n)).toBe(1n);
+    expect(t.exposure(9n)).toBe(5n);
+    t.finish('5');
+    t.finish('6');
+    // Finishing alone changes nothing: only an acknowledged commit does.
+    expect(t.exposure(9n)).toBe(5n);
+    t.committed(t.commitCandidate()!);
+    expect(t.exposure(9n)).toBe(3n); // 7, the gap at 8, and 9
+    t.forgetCommitted();
+    expect(t.exposure(9n)).toBe(5n);
   });
 });
