@@ -93,6 +93,17 @@ export class PauseBook {
     }
   }
 
+  /**
+   * kafkajs threw its consumer group away (a crash): every pause it held went with it, and
+   * calling the consumer now throws ("consumer group was not initialized"). Forget what was
+   * applied, with the per-partition reasons, as an empty assignment would, but without calling
+   * kafkajs. Topic reasons (flow control, shutdown) stay and are applied at the next join.
+   */
+  detachPartitions(): void {
+    for (const key of this.#applied.keys()) this.#partitionReasons.delete(key);
+    this.#applied.clear();
+  }
+
   #sync(topic: string, partition: number): void {
     const applied = this.#applied.get(tpKey(topic, partition));
     if (applied === undefined) return;
