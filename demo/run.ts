@@ -23,7 +23,7 @@ import type { BridgeConfig } from '../src/config/types.ts';
 import { ConfigError } from '../src/errors.ts';
 import { createKafka } from '../src/kafka/kafka-client.ts';
 import { createLogger } from '../src/ops/logger.ts';
-import { DevBroker } from '../tools/dev-broker/dev-broker-process.ts';
+import { DevBroker, onLines } from '../tools/dev-broker/dev-broker-process.ts';
 import { emptyOutcomes, fetchOutcomes, fetchReady, type Outcomes } from './bridge-status.ts';
 import { Downstream } from './downstream.ts';
 import { OrderProducer } from './producer.ts';
@@ -132,20 +132,6 @@ class BridgeLogEcho {
   }
 }
 
-function onLines(stream: NodeJS.ReadableStream, handler: (line: string) => void): void {
-  let buffered = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      if (line.trim() !== '') handler(line);
-    }
-  });
-}
-
 function startBridge(bootstrap: string, opsPort: number, echo: BridgeLogEcho, stderrTail: string[]): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, KAFKA_BROKERS: bootstrap, PORT: String(opsPort) };
   // The file decides these; a value left in the shell must not change the demo.
@@ -155,8 +141,11 @@ function startBridge(bootstrap: string, opsPort: number, echo: BridgeLogEcho, st
   // detached: its own process group, so a Ctrl-C in the terminal reaches only the demo, which
   // then drains the bridge with SIGTERM (a second signal would make the bridge exit at once).
   const child = spawn(process.execPath, [CLI, 'run', '--config', CONFIG], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  onLines(child.stdout!, (line) => echo.line(line));
+  onLines(child.stdout!, (line) => {
+    if (line.trim() !== '') echo.line(line);
+  });
   onLines(child.stderr!, (line) => {
+    if (line.trim() === '') return;
     stderrTail.push(line);
     if (stderrTail.length > 30) stderrTail.shift();
     say(`  bridge │ ${line}`);

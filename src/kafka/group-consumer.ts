@@ -42,6 +42,8 @@ interface PartitionState {
   backlogPaused: boolean;
   /** Still owned; false once revoked, so that late callbacks leave it alone. */
   owned: boolean;
+  /** Armed while the backlog's head is not due yet (retry tiers). */
+  dueTimer: NodeJS.Timeout | undefined;
 }
 
 export interface PartitionSnapshot {
@@ -93,10 +95,8 @@ export class GroupConsumer {
   readonly #opts: GroupConsumerOptions;
   #consumer: Consumer;
   readonly #log: Logger;
-  readonly #partitions = new Map<string, PartitionState>();
-  /** The same states by topic and partition number: the per-record lookups build no key string. */
-  readonly #byTopic = new Map<string, (PartitionState | undefined)[]>();
-  readonly #dueTimers = new Map<string, NodeJS.Timeout>();
+  /** Owned partitions by topic, indexed by partition number: per-record lookups build no key string. */
+  readonly #partitions = new Map<string, (PartitionState | undefined)[]>();
   #commitDirect: CommitDirect | undefined;
   #commitTimer: NodeJS.Timeout | undefined;
   #committing: Promise<void> | undefined;
@@ -249,19 +249,23 @@ export class GroupConsumer {
    * group session stays alive (kafkajs heartbeats from its idle fetch loop).
    */
   #waitUntilDue(state: PartitionState, waitMs: number): void {
-    const key = tpKey(state.topic, state.partition);
-    if (this.#dueTimers.has(key)) return;
+    if (state.dueTimer !== undefined) return;
     // setTimeout holds at most 2^31-1 ms; a longer wait simply looks again when it fires.
-    const timer = setTimeout(() => {
-      this.#dueTimers.delete(key);
-      if (this.#partitions.get(key) === state) this.#pump(state);
+    state.dueTimer = setTimeout(() => {
+      state.dueTimer = undefined;
+      if (state.owned) this.#pump(state);
     }, Math.min(waitMs, 2 ** 31 - 1));
-    this.#dueTimers.set(key, timer);
+  }
+
+  *#owned(): Generator<PartitionState> {
+    for (const byPartition of this.#partitions.values()) {
+      for (const state of byPartition) if (state !== undefined) yield state;
+    }
   }
 
   #stateFor(topic: string, partition: number): PartitionState | undefined {
-    const key = tpKey(topic, partition);
-    const existing = this.#partitions.get(key);
+    let byPartition = this.#partitions.get(topic);
+    const existing = byPartition?.[partition];
     if (existing !== undefined) return existing;
     const route = this.#opts.routes.get(topic);
     if (route === undefined) return undefined;
@@ -278,16 +282,15 @@ export class GroupConsumer {
       finishedSinceCommit: 0,
       backlogPaused: false,
       owned: true,
+      dueTimer: undefined,
     };
-    this.#partitions.set(key, state);
-    let byPartition = this.#byTopic.get(topic);
-    if (byPartition === undefined) this.#byTopic.set(topic, (byPartition = []));
+    if (byPartition === undefined) this.#partitions.set(topic, (byPartition = []));
     byPartition[partition] = state;
     return state;
   }
 
   #finished(record: BridgeRecord): void {
-    const state = this.#byTopic.get(record.topic)?.[record.partition];
+    const state = this.#partitions.get(record.topic)?.[record.partition];
     if (state === undefined) return;
     state.tracker.finish(record.offset);
     // Commit early once a partition has finished as many records as it may hold in flight:
@@ -305,17 +308,14 @@ export class GroupConsumer {
       for (const partition of partitions) assigned.push({ topic, partition });
     }
     const keep = new Set(assigned.map((a) => tpKey(a.topic, a.partition)));
-    for (const [key, state] of this.#partitions) {
-      if (keep.has(key)) continue;
+    for (const state of [...this.#owned()]) {
+      if (keep.has(tpKey(state.topic, state.partition))) continue;
       // Lost: stop its records (the new owner fetches them from the committed offset) and
       // forget its tracker, so that nothing is ever committed for it from here.
       state.route.removePartition(state.worker);
       state.owned = false;
-      this.#partitions.delete(key);
-      const byPartition = this.#byTopic.get(state.topic);
-      if (byPartition !== undefined) byPartition[state.partition] = undefined;
-      clearTimeout(this.#dueTimers.get(key));
-      this.#dueTimers.delete(key);
+      clearTimeout(state.dueTimer);
+      this.#partitions.get(state.topic)![state.partition] = undefined;
     }
     for (const a of assigned) this.#stateFor(a.topic, a.partition);
     if (this.#stopping) for (const topic of this.#opts.routes.keys()) this.pauses.addTopic(topic, 'shutdown');
@@ -382,7 +382,7 @@ export class GroupConsumer {
     if (commitDirect === undefined) return;
     const byTopic = new Map<string, { partition: number; offset: string }[]>();
     const states: [PartitionState, string][] = [];
-    for (const state of this.#partitions.values()) {
+    for (const state of this.#owned()) {
       const offset = state.tracker.commitCandidate();
       if (offset === undefined) continue;
       let list = byTopic.get(state.topic);
@@ -421,7 +421,7 @@ export class GroupConsumer {
 
   resumeTopics(topics: readonly string[], reason: PauseReason): void {
     for (const t of topics) this.pauses.removeTopic(t, reason);
-    for (const state of this.#partitions.values()) if (topics.includes(state.topic)) this.#pump(state);
+    for (const state of this.#owned()) if (topics.includes(state.topic)) this.#pump(state);
   }
 
   /** Stops taking new records; in-flight ones go on. */
@@ -432,13 +432,15 @@ export class GroupConsumer {
 
   async disconnect(): Promise<void> {
     clearInterval(this.#commitTimer);
-    for (const t of this.#dueTimers.values()) clearTimeout(t);
-    this.#dueTimers.clear();
+    for (const state of this.#owned()) {
+      clearTimeout(state.dueTimer);
+      state.dueTimer = undefined;
+    }
     await this.#consumer.disconnect();
   }
 
   snapshot(): PartitionSnapshot[] {
-    return [...this.#partitions.values()].map((s) => ({
+    return [...this.#owned()].map((s) => ({
       topic: s.topic,
       partition: s.partition,
       route: s.route.route.name,

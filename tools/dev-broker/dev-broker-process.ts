@@ -56,8 +56,8 @@ function track(child: ChildProcessWithoutNullStreams): void {
   }
 }
 
-/** Splits a stream into lines (the protocol is strictly one line per message). */
-function onLines(stream: NodeJS.ReadableStream, handler: (line: string) => void): void {
+/** Splits a stream into lines (the launcher's protocol is strictly one line per message). */
+export function onLines(stream: NodeJS.ReadableStream, handler: (line: string) => void): void {
   let buffered = '';
   stream.setEncoding('utf8');
   stream.on('data', (chunk: string) => {
