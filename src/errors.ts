@@ -12,6 +12,8 @@ export const ErrorCodes = {
   CONSUMER_CRASHED: 'CONSUMER_CRASHED',
   /** The dev broker could not be built or started. */
   DEV_BROKER_UNAVAILABLE: 'DEV_BROKER_UNAVAILABLE',
+  /** The local Apache Kafka (`npm run kafka`) could not be resolved or started. */
+  KAFKA_BROKER_UNAVAILABLE: 'KAFKA_BROKER_UNAVAILABLE',
   /** `replay`: another member reads with the same replay consumer group. */
   REPLAY_GROUP_BUSY: 'REPLAY_GROUP_BUSY',
   /** `replay`: a record has no `bridge-original-topic` header and no `--to` was given. */

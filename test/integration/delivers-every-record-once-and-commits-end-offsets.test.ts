@@ -1,30 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kafka } from 'kafkajs';
-import { DevBroker } from '../support/dev-broker.ts';
+import { describe, expect } from 'vitest';
 import { RecordingSink } from '../support/recording-sink.ts';
-import { committedOffsets, endOffsets, fullyCommitted, kafkaFor, produce, uniqueTopic, waitFor } from '../support/kafka-helpers.ts';
-import { startInProcess, testConfig } from '../support/test-bridge.ts';
-
-let broker: DevBroker;
-let kafka: Kafka;
-let sink: RecordingSink;
-
-beforeAll(async () => {
-  broker = await DevBroker.start();
-  kafka = kafkaFor(broker.bootstrap);
-  sink = await RecordingSink.start();
-});
-
-afterAll(async () => {
-  await sink?.stop();
-  await broker?.stop();
-});
+import { committedOffsets, endOffsets, fullyCommitted, produce, uniqueTopic, waitFor } from '../support/kafka-helpers.ts';
+import { testConfig } from '../support/test-bridge.ts';
+import { createRouteTopics, test } from '../support/fixtures.ts';
 
 describe('core delivery', () => {
-  it('delivers 10,000 keyed records over 4 partitions exactly once and commits the end offsets', async () => {
-    const topic = uniqueTopic('orders');
-    await broker.createTopic(topic, 4);
-    await broker.createTopic(`${topic}-dlt`, 4);
+  test('delivers 10,000 keyed records over 4 partitions exactly once and commits the end offsets', async ({ cluster, kafka, sink, bridges }) => {
+    const { topic } = await createRouteTopics(cluster, 'orders', { partitions: 4 });
     const count = 10_000;
     await produce(
       kafka,
@@ -33,13 +15,10 @@ describe('core delivery', () => {
       1000,
     );
     const groupId = uniqueTopic('group');
-    const { bridge } = await startInProcess(testConfig({ bootstrap: broker.bootstrap, groupId, routes: [{ topics: [topic], url: `${sink.url}/orders` }] }));
-    try {
-      await waitFor('every record delivered', () => sink.requests.length >= count, 60_000);
-      await waitFor('offsets committed to the end', () => fullyCommitted(kafka, groupId, topic), 20_000, 250);
-    } finally {
-      await bridge.stop();
-    }
+    const { bridge } = await bridges.inProcess(testConfig({ bootstrap: cluster.bootstrap, groupId, routes: [{ topics: [topic], url: `${sink.url}/orders` }] }));
+    await waitFor('every record delivered', () => sink.requests.length >= count, 60_000);
+    await waitFor('offsets committed to the end', () => fullyCommitted(kafka, groupId, topic), 20_000, 250);
+    await bridge.stop();
     const byKey = sink.byKey();
     expect(byKey.size).toBe(count);
     for (const [key, requests] of byKey) expect(requests, key).toHaveLength(1);
@@ -56,10 +35,8 @@ describe('core delivery', () => {
     expect(values.size).toBe(count);
   }, 120_000);
 
-  it('retries transient failures in process with the same idempotency key', async () => {
-    const topic = uniqueTopic('transient');
-    await broker.createTopic(topic, 1);
-    await broker.createTopic(`${topic}-dlt`, 1);
+  test('retries transient failures in process with the same idempotency key', async ({ cluster, kafka, bridges }) => {
+    const { topic } = await createRouteTopics(cluster, 'transient');
     const seen = new Map<string, number>();
     const local = await RecordingSink.start((req) => {
       const k = String(req.headers['idempotency-key']);
@@ -69,7 +46,7 @@ describe('core delivery', () => {
     });
     await produce(kafka, topic, [{ key: 'a', value: 'one' }]);
     const groupId = uniqueTopic('group');
-    const { bridge } = await startInProcess(testConfig({ bootstrap: broker.bootstrap, groupId, routes: [{ topics: [topic], url: local.url }] }));
+    const { bridge } = await bridges.inProcess(testConfig({ bootstrap: cluster.bootstrap, groupId, routes: [{ topics: [topic], url: local.url }] }));
     try {
       await waitFor('delivered on the third attempt', () => local.requests.some((r) => r.headers['kafka-delivery-attempt'] === '3'), 20_000);
       await waitFor('committed', () => fullyCommitted(kafka, groupId, topic), 10_000, 200);
