@@ -79,21 +79,13 @@ type CommitDirect = EachBatchPayload['commitOffsetsIfNecessary'];
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
-function isGroupProtocolHiccup(error: unknown): boolean {
-  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 5; depth++) {
-    if ('type' in e && e.type === 'INVALID_REQUEST') return true;
-    e = 'cause' in e ? e.cause : undefined;
-  }
-  return false;
-}
-
 /** Records are fetched this often at most while idle; also the pause/resume reaction time. */
 const FETCH_MAX_WAIT_MS = 100;
 
 export class GroupConsumer {
   readonly pauses = new PauseBook();
   readonly #opts: GroupConsumerOptions;
-  #consumer: Consumer;
+  readonly #consumer: Consumer;
   readonly #log: Logger;
   /** Owned partitions by topic, indexed by partition number: per-record lookups build no key string. */
   readonly #partitions = new Map<string, (PartitionState | undefined)[]>();
@@ -104,7 +96,8 @@ export class GroupConsumer {
   #commitPauseUntil = 0;
   #stopping = false;
   #restarts: number[] = [];
-  #joined = false;
+  /** The member id of the last join: a new one means the group forgot us in between. */
+  #memberId: string | undefined;
 
   constructor(opts: GroupConsumerOptions) {
     this.#opts = opts;
@@ -152,7 +145,7 @@ export class GroupConsumer {
   }
 
   async #run(c: Consumer): Promise<void> {
-    c.on(c.events.GROUP_JOIN, ({ payload }) => this.#onJoin(payload.memberAssignment));
+    c.on(c.events.GROUP_JOIN, ({ payload }) => this.#onGroupJoin(payload.memberId, payload.memberAssignment));
     c.on(c.events.REBALANCING, () => {
       // The coordinator still accepts commits from this generation while the group is
       // preparing to rebalance: commit what is finished so the next owner starts there.
@@ -170,10 +163,6 @@ export class GroupConsumer {
       partitionsConsumedConcurrently: 4,
       eachBatch: (payload) => this.#eachBatch(payload),
     });
-  }
-
-  get joined(): boolean {
-    return this.#joined;
   }
 
   async #eachBatch(payload: EachBatchPayload): Promise<void> {
@@ -301,8 +290,25 @@ export class GroupConsumer {
     if (state.backlog.length > 0) this.#pump(state);
   }
 
-  #onJoin(assignment: Record<string, number[]>): void {
-    this.#joined = true;
+  /**
+   * A member that keeps its member id took part in every generation since its last join, so a
+   * partition it is assigned again was its own all along and its in-flight records carry on.
+   * A new member id means the group expelled this member meanwhile (a session that expired
+   * while the process was frozen or cut off): other members owned its partitions and committed
+   * past where it stood, so nothing it holds may be kept, or its next commit would rewind them.
+   */
+  #onGroupJoin(memberId: string, assignment: Record<string, number[]>): void {
+    if (this.#memberId !== undefined && memberId !== this.#memberId) {
+      this.#log.warn({ previous: this.#memberId, memberId }, 'rejoined the group as a new member: dropping every partition held before');
+      this.#assign({});
+    }
+    this.#memberId = memberId;
+    this.#assign(assignment);
+    this.#log.info({ assignment }, 'partitions assigned');
+  }
+
+  /** Makes `assignment` the partitions owned: lost ones are revoked, new ones get a fresh state. */
+  #assign(assignment: Record<string, number[]>): void {
     const assigned: { topic: string; partition: number }[] = [];
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const partition of partitions) assigned.push({ topic, partition });
@@ -320,7 +326,6 @@ export class GroupConsumer {
     for (const a of assigned) this.#stateFor(a.topic, a.partition);
     if (this.#stopping) for (const topic of this.#opts.routes.keys()) this.pauses.addTopic(topic, 'shutdown');
     this.pauses.assign(assigned);
-    this.#log.info({ assignment }, 'partitions assigned');
   }
 
   #onCrash(error: Error, restart: boolean): void {
@@ -330,31 +335,11 @@ export class GroupConsumer {
     // without touching the consumer: kafkajs refuses pause/resume until it runs again.
     this.#commitDirect = undefined;
     this.pauses.detachPartitions();
-    this.#onJoin({});
-    this.#joined = false;
-    if (restart) {
-      this.#opts.onRestart?.();
-    } else if (!this.#stopping && isGroupProtocolHiccup(error) && this.#mayRestart()) {
-      // kafkajs gives up for good on an INVALID_REQUEST answer to a group request; the dev
-      // broker sends one when rebalances overlap. A fresh consumer rejoins cleanly, so replace
-      // it (within the same restart budget) instead of taking the whole process down.
-      this.#opts.onRestart?.();
-      void this.#replace();
-    } else {
-      this.#opts.onFatal(error);
-    }
-  }
-
-  async #replace(): Promise<void> {
-    const old = this.#consumer;
-    await old.disconnect().catch(() => undefined);
-    if (this.#stopping) return;
-    this.#consumer = this.#newConsumer();
-    try {
-      await this.#run(this.#consumer);
-    } catch (error) {
-      this.#opts.onFatal(error instanceof Error ? error : new Error(String(error)));
-    }
+    this.#assign({});
+    this.#memberId = undefined;
+    this.#log.info({ assignment: {} }, 'partitions assigned');
+    if (restart) this.#opts.onRestart?.();
+    else this.#opts.onFatal(error);
   }
 
   /**

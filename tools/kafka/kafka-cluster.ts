@@ -344,17 +344,31 @@ export class KafkaCluster {
 
   /** The broker that coordinates `groupId` (the leader of its __consumer_offsets partition). */
   async coordinator(groupId: string): Promise<number> {
-    const admin = await this.#admin_();
-    // describeGroups looks the coordinator up, which creates __consumer_offsets on first use.
-    await admin.describeGroups([groupId]);
+    // describeGroups looks the coordinator up, which creates __consumer_offsets on first use;
+    // while its partitions are being created or move, brokers answer NOT_COORDINATOR for a
+    // moment.
+    const deadline = Date.now() + (this.#opts.startTimeoutMs ?? 60_000);
+    for (;;) {
+      try {
+        await (await this.#admin_()).describeGroups([groupId]);
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await this.#resetAdmin();
+        await sleep(250);
+      }
+    }
     const partitions = Number(this.#opts.brokerConfig?.['offsets.topic.num.partitions'] ?? 10);
     return this.leader('__consumer_offsets', offsetsPartitionFor(groupId, partitions));
   }
 
   async createTopic(t: TopicSpec): Promise<void> {
     const admin = await this.#admin_();
+    // Leaders are waited for below: kafkajs's own wait gives up when a broker's metadata has
+    // not heard of the new topic yet (UNKNOWN_TOPIC_OR_PARTITION), which a separate
+    // controller makes likely.
     const created = await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: [
         {
           topic: t.name,
@@ -365,6 +379,18 @@ export class KafkaCluster {
       ],
     });
     if (!created) throw new Error(`topic ${t.name} already exists`);
+    const deadline = Date.now() + (this.#opts.startTimeoutMs ?? 60_000);
+    for (;;) {
+      try {
+        const { topics } = await (await this.#admin_()).fetchTopicMetadata({ topics: [t.name] });
+        const partitions = topics[0]?.partitions ?? [];
+        if (partitions.length === t.partitions && partitions.every((p) => p.leader >= 0)) return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+      if (Date.now() > deadline) throw new Error(`topic ${t.name} has no leader for every partition after ${this.#opts.startTimeoutMs ?? 60_000} ms`);
+      await sleep(100);
+    }
   }
 
   /** A kafkajs client for this cluster (PLAINTEXT), for tests and tools. */

@@ -1,16 +1,19 @@
 /**
- * One fault scenario: a fresh dev broker, topics, the workload, a recording sink, bridge
- * processes (the real CLI, so kill -9 and SIGTERM are real), a commit sampler; then the
- * invariants once the fault healed and the backlog drained.
+ * One fault scenario: a fresh Kafka (a real Apache Kafka cluster, or the dev broker where only
+ * its error injection can make the fault), topics, the workload, a recording sink, bridge
+ * processes (the real CLI, so kill -9, SIGTERM and SIGSTOP are real), a commit sampler; then
+ * the invariants once the fault healed and the backlog drained.
  */
 import type { Kafka } from 'kafkajs';
+import { appendFileSync } from 'node:fs';
 import { expect } from 'vitest';
+import type { KafkaCluster } from '../../../tools/kafka/kafka-cluster.ts';
 import { DevBroker } from '../../support/dev-broker.ts';
+import { startCluster } from '../../support/fixtures.ts';
 import { kafkaFor, uniqueTopic, waitFor } from '../../support/kafka-helpers.ts';
 import { spawnBridge, testConfigObject, waitForPort, type BridgeProcess } from '../../support/test-bridge.ts';
 import { CommitSampler, FaultSink, checkInvariants, lagZero, produceWorkload, readCopies, type InvariantReport, type Produced } from './workload.ts';
 
-/** Session timeout of the scenarios: the dev broker needs sessionTimeout − 1 s per rebalance. */
 export const SESSION_TIMEOUT_MS = 8000;
 export const MAX_IN_FLIGHT = 16;
 /** Documented bound: what was in flight plus what finished since the last commit. */
@@ -18,6 +21,12 @@ export const WINDOW = 2 * MAX_IN_FLIGHT;
 
 export interface ScenarioOptions {
   readonly brokers?: number;
+  readonly controller?: 'combined' | 'separate';
+  /**
+   * Run on the dev broker instead of Apache Kafka, for a fault only its error injection can
+   * make (one error code on one request type, a round-trip time). The text says why.
+   */
+  readonly mockBecause?: string;
   readonly partitions?: number;
   readonly keys?: number;
   readonly perKey?: number;
@@ -27,8 +36,21 @@ export interface ScenarioOptions {
   readonly ordering?: 'key' | 'partition' | 'none';
 }
 
+/** What a scenario measured, for the suite's report. */
+export interface ScenarioFigures {
+  readonly duplicates: number;
+  /** Retry copies Kafka holds twice (written again after an unacknowledged append). */
+  readonly repeatedCopies: number;
+  readonly commitSamples: number;
+  readonly lagRecoveryMs: number | undefined;
+  readonly crashes: number;
+  readonly rebalances: number;
+}
+
 export class Scenario {
-  readonly broker: DevBroker;
+  readonly #cluster: KafkaCluster | undefined;
+  readonly #mock: DevBroker | undefined;
+  readonly bootstrap: string;
   readonly kafka: Kafka;
   readonly sink: FaultSink;
   readonly topic = uniqueTopic('faults');
@@ -38,32 +60,56 @@ export class Scenario {
   options: ScenarioOptions;
   readonly sampler: CommitSampler;
   crashes = 0;
+  /** Time from the heal to lag 0, measured by drained(). */
+  lagRecoveryMs: number | undefined;
+  /** Scenario-specific figures for the report (e.g. duplicates per restart). */
+  readonly notes: Record<string, unknown> = {};
 
-  private constructor(broker: DevBroker, sink: FaultSink, options: ScenarioOptions) {
-    this.broker = broker;
-    this.kafka = kafkaFor(broker.bootstrap);
+  private constructor(substrate: KafkaCluster | DevBroker, sink: FaultSink, options: ScenarioOptions) {
+    if (substrate instanceof DevBroker) this.#mock = substrate;
+    else this.#cluster = substrate;
+    this.bootstrap = substrate.bootstrap;
+    this.kafka = kafkaFor(substrate.bootstrap);
     this.sink = sink;
     this.options = options;
     this.sampler = new CommitSampler(this.kafka, this.groupId, this.topic);
   }
 
   static async create(options: ScenarioOptions = {}): Promise<Scenario> {
-    const broker = await DevBroker.start({ brokers: options.brokers ?? 1 });
-    const sink = await FaultSink.start();
-    const s = new Scenario(broker, sink, options);
+    const brokers = options.brokers ?? 1;
     const partitions = options.partitions ?? 3;
-    const replication = Math.min(3, options.brokers ?? 1);
-    await broker.createTopic(s.topic, partitions, replication);
-    await broker.createTopic(`${s.topic}-retry`, partitions, replication);
-    await broker.createTopic(`${s.topic}-dlt`, partitions, replication);
+    const replication = Math.min(3, brokers);
+    const names = (topic: string) => [topic, `${topic}-retry`, `${topic}-dlt`];
+    let s: Scenario;
+    if (options.mockBecause !== undefined) {
+      const broker = await DevBroker.start({ brokers });
+      s = new Scenario(broker, await FaultSink.start(), options);
+      for (const name of names(s.topic)) await broker.createTopic(name, partitions, replication);
+    } else {
+      const cluster = await startCluster({ brokers, ...(options.controller === undefined ? {} : { controller: options.controller }) });
+      s = new Scenario(cluster, await FaultSink.start(), options);
+      for (const name of names(s.topic)) await cluster.createTopic({ name, partitions, replication });
+    }
     return s;
+  }
+
+  /** The real cluster (scenarios that kill, stop or freeze brokers). */
+  get cluster(): KafkaCluster {
+    if (this.#cluster === undefined) throw new Error('this scenario runs on the dev broker');
+    return this.#cluster;
+  }
+
+  /** The dev broker (scenarios that inject request errors). */
+  get mock(): DevBroker {
+    if (this.#mock === undefined) throw new Error('this scenario runs on Apache Kafka');
+    return this.#mock;
   }
 
   config(): Record<string, unknown> {
     const { endpoint, ...route } = (this.options.route ?? {}) as { endpoint?: Record<string, unknown> };
     const url = `${this.sink.url}/deliver`;
     return testConfigObject({
-      bootstrap: this.broker.bootstrap,
+      bootstrap: this.bootstrap,
       groupId: this.groupId,
       logLevel: 'info',
       kafka: { sessionTimeout: `${SESSION_TIMEOUT_MS}ms`, heartbeatInterval: '500ms', commitInterval: '200ms', ...this.options.kafka },
@@ -98,6 +144,11 @@ export class Scenario {
     return p;
   }
 
+  /** Waits until the process answers /ready with 200, as an orchestrator's readiness probe does. */
+  async ready(p: BridgeProcess, timeoutMs = 30_000): Promise<void> {
+    await waitFor('the bridge is ready', async () => (await fetch(`http://127.0.0.1:${p.port}/ready`).catch(() => undefined))?.status === 200, timeoutMs, 100);
+  }
+
   async sigterm(p: BridgeProcess): Promise<void> {
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
@@ -115,9 +166,17 @@ export class Scenario {
     return Math.max(0, joins - 1);
   }
 
-  /** R: lag reaches 0 within 2 × the session timeout (plus the dev broker's 3 s first join). */
-  async drained(extraMs = 0): Promise<void> {
-    await waitFor('lag 0 on the main topic', () => lagZero(this.kafka, this.groupId, this.topic), 2 * SESSION_TIMEOUT_MS + 3000 + extraMs, 200);
+  /**
+   * R: lag reaches 0 within 2 × the session timeout of the heal (plus `extraMs` where the
+   * scenario itself says why). Records the time it took.
+   */
+  async drained(extraMs = 0): Promise<number> {
+    const started = Date.now();
+    // The dev broker waits 3 s before it forms a group at all; Apache Kafka does not.
+    const joinDelay = this.#mock === undefined ? 0 : 3000;
+    await waitFor('lag 0 on the main topic', () => lagZero(this.kafka, this.groupId, this.topic), 2 * SESSION_TIMEOUT_MS + joinDelay + extraMs, 200);
+    this.lagRecoveryMs = Date.now() - started;
+    return this.lagRecoveryMs;
   }
 
   /** Waits for the sink to have seen every record, then checks L, D, O, C. */
@@ -132,19 +191,75 @@ export class Scenario {
       samples: this.sampler.samples,
       ordering: this.options.ordering ?? 'key',
     });
+    // A copy that Kafka appended but did not acknowledge (NOT_ENOUGH_REPLICAS_AFTER_APPEND, a
+    // leader lost mid-write) is written again: it then sits twice in the retry topic and the
+    // endpoint sees its idempotency key twice. Such repeats are counted apart from the window.
+    const perOrigin = new Map<string, number>();
+    for (const c of copies) if (c.topic.endsWith('-retry')) perOrigin.set(`${c.originalPartition}/${c.originalOffset}`, (perOrigin.get(`${c.originalPartition}/${c.originalOffset}`) ?? 0) + 1);
+    const repeatedCopies = [...perOrigin.values()].reduce((n, c) => n + c - 1, 0);
+    this.#figures = {
+      duplicates: report.duplicates,
+      repeatedCopies,
+      commitSamples: this.sampler.samples.length,
+      lagRecoveryMs: this.lagRecoveryMs,
+      crashes: this.crashes,
+      rebalances: this.rebalances(),
+    };
     expect(report.lost, 'L: every record delivered or in a retry/DLT topic').toEqual([]);
-    expect(report.duplicates, `D: duplicates within ${allowedDuplicates}`).toBeLessThanOrEqual(allowedDuplicates);
+    expect(report.duplicates, `D: duplicates within ${allowedDuplicates} + ${repeatedCopies} copies written twice`).toBeLessThanOrEqual(allowedDuplicates + repeatedCopies);
     expect(report.orderViolations, 'O: per-key first attempts in sequence order').toEqual([]);
     expect(report.commitViolations, 'C: no commit past an unfinished record').toEqual([]);
     expect(this.sampler.samples.length, 'C: commits were sampled').toBeGreaterThan(0);
     return report;
   }
 
+  #figures: ScenarioFigures | undefined;
+
+  /**
+   * Appends what the scenario measured to $FAULT_REPORT (one JSON line per scenario), when
+   * set: the figures the reliability document quotes.
+   */
+  record(name: string, passed: boolean): void {
+    const file = process.env['FAULT_REPORT'];
+    if (!file) return;
+    const substrate = this.#mock === undefined ? `kafka ${this.cluster.version}` : 'dev broker';
+    appendFileSync(file, `${JSON.stringify({ name, passed, substrate, ...this.#figures, ...this.notes })}\n`);
+  }
+
   async close(): Promise<void> {
     await this.sampler.stop();
-    for (const p of this.processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    for (const p of this.processes) {
+      if (p.child.exitCode === null && p.child.signalCode === null) {
+        p.child.kill('SIGCONT');
+        p.child.kill('SIGKILL');
+      }
+    }
     await Promise.all(this.processes.map((p) => p.exited));
     await this.sink.stop();
-    await this.broker.stop();
+    await (this.#cluster?.close() ?? this.#mock?.stop());
   }
+}
+
+/**
+ * Registers the suite's afterEach: a failed scenario prints what its bridges said (warnings,
+ * errors, lifecycle and assignment lines of every process), every scenario records its figures
+ * and is closed. Returns the function that starts a scenario.
+ */
+export function faultSuite(afterEach: (fn: (ctx: { task: { name: string; result?: { state: string } } }) => Promise<void>) => void): (options?: ScenarioOptions) => Promise<Scenario> {
+  let current: Scenario | undefined;
+  afterEach(async (ctx) => {
+    const s = current;
+    current = undefined;
+    if (s === undefined) return;
+    const passed = ctx.task.result?.state === 'pass';
+    if (!passed) {
+      s.processes.forEach((p, i) => {
+        const lines = p.logs.filter((l) => Number(l['level']) >= 40 || String(l['msg']).startsWith('lifecycle') || l['msg'] === 'partitions assigned');
+        console.error(`--- bridge process ${i} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'})\n${lines.slice(-40).map((l) => JSON.stringify(l)).join('\n')}`);
+      });
+    }
+    s.record(ctx.task.name, passed);
+    await s.close();
+  });
+  return async (options = {}) => (current = await Scenario.create(options));
 }
