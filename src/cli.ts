@@ -63,7 +63,13 @@ function load(file: string) {
 async function check(file: string): Promise<void> {
   const config = load(file);
   const logger = createLogger('warn');
-  const missing = await findMissingTopics(createKafka(config.kafka, logger), config);
+  let missing: string[];
+  try {
+    missing = await findMissingTopics(createKafka(config.kafka, logger), config);
+  } catch (error) {
+    if (error instanceof BridgeError) fail(1, `${error.message} (${error.code})`);
+    throw error;
+  }
   if (missing.length > 0) fail(1, missingTopicsError(missing, config).message);
   process.stdout.write(`ok: configuration valid, ${config.routes.length} route(s), every topic exists\n`);
 }
@@ -108,7 +114,10 @@ async function run(file: string): Promise<void> {
   try {
     bridge = await Bridge.start(config, { logger });
   } catch (error) {
-    if (error instanceof BridgeError) fail(1, error.message);
+    if (error instanceof BridgeError) {
+      logger.fatal({ code: error.code }, error.message);
+      fail(1, `${error.message} (${error.code})`);
+    }
     logger.fatal({ err: error }, 'bridge failed to start');
     process.exit(1);
   }

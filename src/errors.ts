@@ -8,6 +8,10 @@ export const ErrorCodes = {
   CONFIG_INVALID: 'CONFIG_INVALID',
   /** Topics the bridge needs do not exist; the bridge never creates topics. */
   TOPICS_MISSING: 'TOPICS_MISSING',
+  /** Kafka could not be reached at start (network, TLS): nothing was consumed. */
+  KAFKA_UNREACHABLE: 'KAFKA_UNREACHABLE',
+  /** Kafka refused the configured SASL credentials at start. */
+  KAFKA_AUTH_FAILED: 'KAFKA_AUTH_FAILED',
   /** The Kafka consumer stopped and kafkajs will not restart it. */
   CONSUMER_CRASHED: 'CONSUMER_CRASHED',
   /** The dev broker could not be built or started. */

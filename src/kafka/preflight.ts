@@ -8,6 +8,7 @@ import type { Kafka } from 'kafkajs';
 import type { BridgeConfig } from '../config/types.ts';
 import { BridgeError, ErrorCodes } from '../errors.ts';
 import { FailureLadder } from '../retry/failure-ladder.ts';
+import { kafkaStartError } from './kafka-errors.ts';
 
 export interface TopicNeeds {
   readonly source: readonly string[];
@@ -21,13 +22,20 @@ export function neededTopics(config: BridgeConfig): TopicNeeds {
   };
 }
 
+/**
+ * Topics the configuration needs that do not exist. This is the first request to Kafka, so an
+ * unreachable cluster or refused credentials surface here, as KAFKA_UNREACHABLE or
+ * KAFKA_AUTH_FAILED.
+ */
 export async function findMissingTopics(kafka: Kafka, config: BridgeConfig): Promise<string[]> {
   const admin = kafka.admin();
-  await admin.connect();
   try {
+    await admin.connect();
     const existing = new Set(await admin.listTopics());
     const needs = neededTopics(config);
     return [...needs.source, ...needs.copies].filter((t) => !existing.has(t));
+  } catch (error) {
+    throw kafkaStartError(error, config.kafka) ?? error;
   } finally {
     await admin.disconnect();
   }
