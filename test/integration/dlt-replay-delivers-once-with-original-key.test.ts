@@ -1,47 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kafka } from 'kafkajs';
-import { DevBroker } from '../support/dev-broker.ts';
-import { RecordingSink } from '../support/recording-sink.ts';
-import { committedOffsets, fullyCommitted, kafkaFor, produce, readAll, uniqueTopic, waitFor, recordCount } from '../support/kafka-helpers.ts';
-import { spawnBridge, startInProcess, testConfig, testConfigObject, type BridgeProcess } from '../support/test-bridge.ts';
-
-let broker: DevBroker;
-let kafka: Kafka;
-const running: BridgeProcess[] = [];
-
-beforeAll(async () => {
-  broker = await DevBroker.start();
-  kafka = kafkaFor(broker.bootstrap);
-});
-
-afterAll(async () => {
-  for (const p of running) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-  await broker?.stop();
-});
-
-const total = (topic: string) => recordCount(kafka, topic);
+import { describe, expect } from 'vitest';
+import { committedOffsets, fullyCommitted, produce, readAll, uniqueTopic, waitFor, recordCount } from '../support/kafka-helpers.ts';
+import { testConfig, testConfigObject } from '../support/test-bridge.ts';
+import { createRouteTopics, test, type Bridges } from '../support/fixtures.ts';
 
 /** Runs the real CLI on `config` and waits for it to exit. */
-async function cli(config: Record<string, unknown>, args: string[]) {
-  const p = spawnBridge(config, args);
-  running.push(p);
+async function cli(bridges: Bridges, config: Record<string, unknown>, args: string[]) {
+  const p = bridges.spawn(config, args);
   const code = await p.exited;
   const stdout = p.logs.map((l) => (typeof l['raw'] === 'string' ? l['raw'] : JSON.stringify(l)));
   return { code, stdout, stderr: p.stderr.join('') };
 }
 
 describe('replaying the dead-letter topic', () => {
-  it('dry run changes nothing; replay then delivers each record exactly once with its original idempotency key', async () => {
-    const topic = uniqueTopic('orders');
-    const dlt = `${topic}-dlt`;
-    await broker.createTopic(topic, 2);
-    await broker.createTopic(dlt, 2);
+  test('dry run changes nothing; replay then delivers each record exactly once with its original idempotency key', async ({ cluster, kafka, sink, bridges }) => {
+    const total = (topic: string) => recordCount(kafka, topic);
+    const { topic, dlt } = await createRouteTopics(cluster, 'orders', { partitions: 2 });
     const groupId = uniqueTopic('group');
-    const sink = await RecordingSink.start(() => ({ status: 400, body: 'rejected' }));
+    sink.responder = () => ({ status: 400, body: 'rejected' });
     const options = {
-      bootstrap: broker.bootstrap,
+      bootstrap: cluster.bootstrap,
       groupId,
-      kafka: { sessionTimeout: '6s', heartbeatInterval: '500ms' },
       routes: [{ topics: [topic], url: sink.url, attempts: 1, retry: { delays: [] } }],
     };
     await produce(
@@ -54,18 +32,15 @@ describe('replaying the dead-letter topic', () => {
     expect(originalKeys.size).toBe(100);
 
     // 1. Every record fails permanently and lands in the DLT.
-    const first = await startInProcess(testConfig(options));
-    try {
-      await waitFor('100 records dead-lettered', async () => (await total(dlt)) === 100, 30_000, 200);
-      await waitFor('main topic committed', () => fullyCommitted(kafka, groupId, topic), 15_000, 200);
-    } finally {
-      await first.bridge.stop();
-    }
+    const first = await bridges.inProcess(testConfig(options));
+    await waitFor('100 records dead-lettered', async () => (await total(dlt)) === 100, 30_000, 200);
+    await waitFor('main topic committed', () => fullyCommitted(kafka, groupId, topic), 15_000, 200);
+    await first.bridge.stop();
     expect(sink.requests).toHaveLength(100);
 
     // 2. A dry run prints one line per record and changes nothing.
     const config = testConfigObject(options);
-    const dry = await cli(config, ['replay', '--from', dlt, '--dry-run']);
+    const dry = await cli(bridges, config, ['replay', '--from', dlt, '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
     const lines = dry.stdout.filter((l) => l.startsWith('would-replay '));
     expect(lines).toHaveLength(100);
@@ -75,7 +50,7 @@ describe('replaying the dead-letter topic', () => {
     expect([...(await committedOffsets(kafka, `${groupId}-replay`, dlt)).values()].every((o) => o === -1)).toBe(true);
 
     // 3. The real replay copies all 100 back and commits its progress.
-    const real = await cli(config, ['replay', '--from', dlt]);
+    const real = await cli(bridges, config, ['replay', '--from', dlt]);
     expect(real.code, real.stderr).toBe(0);
     expect(real.stdout).toEqual(expect.arrayContaining(['replayed: 100', 'skipped by filter: 0', `  to ${topic}: 100`]));
     expect(await total(topic)).toBe(200);
@@ -93,7 +68,7 @@ describe('replaying the dead-letter topic', () => {
     }
 
     // A second run finds nothing left to do.
-    const again = await cli(config, ['replay', '--from', dlt]);
+    const again = await cli(bridges, config, ['replay', '--from', dlt]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('replayed: 0');
     expect(await total(topic)).toBe(200);
@@ -101,14 +76,10 @@ describe('replaying the dead-letter topic', () => {
     // 4. The endpoint is fixed: each record arrives exactly once, under its original key.
     sink.responder = () => ({ status: 200 });
     const before = sink.requests.length;
-    const second = await startInProcess(testConfig(options));
-    try {
-      await waitFor('100 redeliveries', () => sink.requests.length - before >= 100, 30_000, 100);
-      await waitFor('main topic committed again', () => fullyCommitted(kafka, groupId, topic), 15_000, 200);
-    } finally {
-      await second.bridge.stop();
-      await sink.stop();
-    }
+    const second = await bridges.inProcess(testConfig(options));
+    await waitFor('100 redeliveries', () => sink.requests.length - before >= 100, 30_000, 100);
+    await waitFor('main topic committed again', () => fullyCommitted(kafka, groupId, topic), 15_000, 200);
+    await second.bridge.stop();
     const redelivered = sink.requests.slice(before);
     expect(redelivered).toHaveLength(100);
     const keys = redelivered.map((r) => String(r.headers['idempotency-key']));
@@ -122,16 +93,13 @@ describe('replaying the dead-letter topic', () => {
     }
   }, 120_000);
 
-  it('SIGINT stops a paced replay cleanly: exactly what was acknowledged is committed, and a rerun finishes the rest', async () => {
-    const topic = uniqueTopic('paced');
-    const dlt = `${topic}-dlt`;
-    await broker.createTopic(topic, 1);
-    await broker.createTopic(dlt, 1);
+  test('SIGINT stops a paced replay cleanly: exactly what was acknowledged is committed, and a rerun finishes the rest', async ({ cluster, kafka, bridges }) => {
+    const total = (topic: string) => recordCount(kafka, topic);
+    const { topic, dlt } = await createRouteTopics(cluster, 'paced');
     const groupId = uniqueTopic('group');
     const config = testConfigObject({
-      bootstrap: broker.bootstrap,
+      bootstrap: cluster.bootstrap,
       groupId,
-      kafka: { sessionTimeout: '6s', heartbeatInterval: '500ms' },
       routes: [{ topics: [topic], url: 'http://127.0.0.1:1/unused', attempts: 1, retry: { delays: [] } }],
     });
     await produce(
@@ -143,8 +111,7 @@ describe('replaying the dead-letter topic', () => {
         headers: { 'bridge-original-topic': topic, 'bridge-original-partition': '0', 'bridge-original-offset': String(i), 'bridge-reason': 'http-503' },
       })),
     );
-    const p = spawnBridge(config, ['replay', '--from', dlt, '--rate', '10/s']);
-    running.push(p);
+    const p = bridges.spawn(config, ['replay', '--from', dlt, '--rate', '10/s']);
     await waitFor('some records replayed', async () => (await total(topic)) >= 5, 30_000, 100);
     p.child.kill('SIGINT');
     expect(await p.exited).toBe(130);
@@ -157,7 +124,7 @@ describe('replaying the dead-letter topic', () => {
     expect(stdout).toContain(`replayed: ${produced}`);
     expect((await committedOffsets(kafka, `${groupId}-replay`, dlt)).get(0)).toBe(produced);
 
-    const rest = await cli(config, ['replay', '--from', dlt]);
+    const rest = await cli(bridges, config, ['replay', '--from', dlt]);
     expect(rest.code).toBe(0);
     expect(rest.stdout).toContain(`replayed: ${60 - produced}`);
     const copies = await readAll(kafka, topic);

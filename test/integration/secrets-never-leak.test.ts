@@ -9,17 +9,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import type { Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { createKafka } from '../../src/kafka/kafka-client.ts';
 import { createLogger } from '../../src/ops/logger.ts';
-import { DevBroker } from '../support/dev-broker.ts';
-import { fullyCommitted, kafkaFor, produce, readAll, uniqueTopic, waitFor } from '../support/kafka-helpers.ts';
-import { RecordingSink } from '../support/recording-sink.ts';
-import { LogSink, startInProcess, testConfigObject } from '../support/test-bridge.ts';
+import { createRouteTopics, test } from '../support/fixtures.ts';
+import { fullyCommitted, produce, readAll, uniqueTopic, waitFor } from '../support/kafka-helpers.ts';
+import { LogSink, testConfigObject } from '../support/test-bridge.ts';
 import { makeTestPki, type TestPki } from '../support/test-certificates.ts';
 import { TokenEndpoint } from '../support/token-endpoint.ts';
 
@@ -33,20 +31,15 @@ const SECRETS = {
   signingKey: Buffer.from('signing-secret-3f9e0a-0123456789abcdef').toString('base64'),
 };
 
-let broker: DevBroker;
-let kafka: Kafka;
 let dir: string;
 let pki: TestPki;
 
-beforeAll(async () => {
-  broker = await DevBroker.start();
-  kafka = kafkaFor(broker.bootstrap);
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'bridge-leak-'));
   pki = makeTestPki();
 });
 
-afterAll(async () => {
-  await broker?.stop();
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
   pki?.remove();
 });
@@ -68,17 +61,17 @@ function expectNoSecret(where: string, text: string): void {
 }
 
 describe('secrets never leak', () => {
-  it('not in logs at trace level, /ready, /metrics or dead-letter copies of a running bridge', async () => {
-    const topics = { orders: uniqueTopic('leak-orders'), billing: uniqueTopic('leak-billing'), audit: uniqueTopic('leak-audit') };
-    for (const topic of Object.values(topics)) {
-      await broker.createTopic(topic, 1);
-      await broker.createTopic(`${topic}-dlt`, 1);
-    }
+  test('not in logs at trace level, /ready, /metrics or dead-letter copies of a running bridge', async ({ cluster, kafka, sink, bridges }) => {
+    const topics = {
+      orders: (await createRouteTopics(cluster, 'leak-orders')).topic,
+      billing: (await createRouteTopics(cluster, 'leak-billing')).topic,
+      audit: (await createRouteTopics(cluster, 'leak-audit')).topic,
+    };
     const idp = await TokenEndpoint.start();
     idp.prefix = SECRETS.accessToken;
     idp.mode = '503';
     let rejectedOnce = false;
-    const sink = await RecordingSink.start((req) => {
+    sink.responder = (req) => {
       if (req.url === '/orders') {
         // One 401 to make the bridge drop its token and refresh; "fail" records get a 500
         // with a body that names the token the way careless servers do.
@@ -90,10 +83,10 @@ describe('secrets never leak', () => {
       }
       if (req.url === '/audit') return { status: 400, body: 'rejected by validation' };
       return { status: 200 };
-    });
+    };
     const groupId = uniqueTopic('group');
     const base = testConfigObject({
-      bootstrap: broker.bootstrap,
+      bootstrap: cluster.bootstrap,
       groupId,
       logLevel: 'trace',
       routes: [
@@ -130,10 +123,10 @@ describe('secrets never leak', () => {
     });
     const config = parseConfig(stringify(base), {}, 'leak.yaml');
     const logs = new LogSink();
-    const { bridge } = await startInProcess(config, logs);
     let ready = '';
     let metrics = '';
     try {
+      const { bridge } = await bridges.inProcess(config, logs);
       await produce(kafka, topics.orders, [...Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })), { key: 'x', value: 'fail' }]);
       await produce(kafka, topics.billing, Array.from({ length: 5 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
       await produce(kafka, topics.audit, [{ key: 'a', value: 'bad' }]);
@@ -144,9 +137,8 @@ describe('secrets never leak', () => {
       }
       ready = await (await fetch(`http://127.0.0.1:${bridge.port}/ready`)).text();
       metrics = await (await fetch(`http://127.0.0.1:${bridge.port}/metrics`)).text();
-    } finally {
       await bridge.stop();
-      await sink.stop();
+    } finally {
       await idp.stop();
     }
 
@@ -169,11 +161,11 @@ describe('secrets never leak', () => {
     expectNoSecret('the configuration', `${JSON.stringify(config)}\n${inspect(config, { depth: Infinity, showHidden: true })}\n${String(config)}`);
   }, 90_000);
 
-  it('not in kafkajs logs when the broker refuses SASL', async () => {
+  test('not in kafkajs logs when the broker refuses SASL', async ({ cluster }) => {
     const config = parseConfig(
       stringify({
         kafka: {
-          brokers: broker.bootstrap.split(','),
+          brokers: cluster.bootstrap.split(','),
           connectionTimeout: '500ms',
           requestTimeout: '1s',
           sasl: { mechanism: 'scram-sha-512', username: 'bridge', password: { fromFile: file('sasl', SECRETS.sasl) } },
@@ -185,8 +177,8 @@ describe('secrets never leak', () => {
     const logs = new LogSink();
     const client = createKafka(config.kafka, createLogger('trace', logs.stream));
     const admin = client.admin();
-    // The dev broker has no SASL: it refuses the handshake request, and kafkajs logs that at
-    // error level with the connection details.
+    // The cluster's bootstrap listener is PLAINTEXT: the broker refuses the SASL handshake,
+    // and kafkajs logs that at error level with the connection details.
     const outcome = await Promise.race([
       admin.connect().then(
         () => 'connected',
@@ -201,7 +193,7 @@ describe('secrets never leak', () => {
     expectNoSecret('the outcome', outcome);
   }, 30_000);
 
-  it('not in configuration errors, whatever is wrong', () => {
+  test('not in configuration errors, whatever is wrong', () => {
     const files = {
       header: file('e-header', SECRETS.header),
       sasl: file('e-sasl', SECRETS.sasl),

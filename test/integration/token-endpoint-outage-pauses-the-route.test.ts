@@ -2,70 +2,59 @@
  * A route that authenticates with OAuth2 while its token endpoint is down: the route pauses
  * with reason token-endpoint (in /ready and route_paused), nothing reaches the endpoint,
  * nothing is escalated to a retry topic or the DLT, the breaker is not opened, and once the
- * token endpoint is back every record is delivered and committed. Dev broker, real servers.
+ * token endpoint is back every record is delivered and committed. Real Kafka, real servers.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DevBroker } from '../support/dev-broker.ts';
-import { fullyCommitted, kafkaFor, produce, uniqueTopic, waitFor, recordCount } from '../support/kafka-helpers.ts';
-import { RecordingSink } from '../support/recording-sink.ts';
-import { startInProcess, testConfig } from '../support/test-bridge.ts';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { fullyCommitted, produce, recordCount, uniqueTopic, waitFor } from '../support/kafka-helpers.ts';
+import { testConfig } from '../support/test-bridge.ts';
 import { TokenEndpoint } from '../support/token-endpoint.ts';
+import { createRouteTopics, test } from '../support/fixtures.ts';
 
-let broker: DevBroker;
-let kafka: Kafka;
 let dir: string;
 
-beforeAll(async () => {
-  broker = await DevBroker.start();
-  kafka = kafkaFor(broker.bootstrap);
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'bridge-oauth-'));
 });
 
-afterAll(async () => {
-  await broker?.stop();
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const total = (topic: string) => recordCount(kafka, topic);
-
 describe('OAuth2 token endpoint outage', () => {
-  it('pauses the route like an outage, escalates nothing, and resumes when tokens come back', async () => {
-    const topic = uniqueTopic('oauth');
-    await broker.createTopic(topic, 2);
-    await broker.createTopic(`${topic}-retry`, 2);
-    await broker.createTopic(`${topic}-dlt`, 2);
+  test('pauses the route like an outage, escalates nothing, and resumes when tokens come back', async ({ cluster, kafka, sink, bridges }) => {
+    const { topic, retry, dlt } = await createRouteTopics(cluster, 'oauth', { partitions: 2, tiers: 1 });
+    const total = (name: string) => recordCount(kafka, name);
     const idp = await TokenEndpoint.start();
-    idp.mode = '503';
-    const sink = await RecordingSink.start((req) => ({ status: req.headers.authorization === `Bearer ${idp.lastToken}` ? 200 : 401 }));
-    const secretFile = join(dir, 'client-secret');
-    writeFileSync(secretFile, 'client-s3cret');
-    const groupId = uniqueTopic('group');
-    const { bridge, logs } = await startInProcess(
-      testConfig({
-        bootstrap: broker.bootstrap,
-        groupId,
-        routes: [
-          {
-            name: 'orders',
-            topics: [topic],
-            url: `${sink.url}/orders`,
-            endpoint: {
-              url: `${sink.url}/orders`,
-              timeout: '1s',
-              auth: { oauth2: { tokenUrl: idp.url, clientId: 'bridge', clientSecret: { fromFile: secretFile } } },
-            },
-            retry: { delays: ['1s'] },
-            circuitBreaker: { volumeThreshold: 5, resetTimeout: '1s' },
-            recovery: { rampUp: '0s' },
-          },
-        ],
-      }),
-    );
     try {
+      idp.mode = '503';
+      sink.responder = (req) => ({ status: req.headers.authorization === `Bearer ${idp.lastToken}` ? 200 : 401 });
+      const secretFile = join(dir, 'client-secret');
+      writeFileSync(secretFile, 'client-s3cret');
+      const groupId = uniqueTopic('group');
+      const { bridge, logs } = await bridges.inProcess(
+        testConfig({
+          bootstrap: cluster.bootstrap,
+          groupId,
+          routes: [
+            {
+              name: 'orders',
+              topics: [topic],
+              url: `${sink.url}/orders`,
+              endpoint: {
+                url: `${sink.url}/orders`,
+                timeout: '1s',
+                auth: { oauth2: { tokenUrl: idp.url, clientId: 'bridge', clientSecret: { fromFile: secretFile } } },
+              },
+              retry: { delays: ['1s'] },
+              circuitBreaker: { volumeThreshold: 5, resetTimeout: '1s' },
+              recovery: { rampUp: '0s' },
+            },
+          ],
+        }),
+      );
       await produce(kafka, topic, Array.from({ length: 100 }, (_, i) => ({ key: `k${i % 10}`, value: `v${i}` })));
       await waitFor('paused for the token endpoint', () => bridge.routeStatus()[0]!.pausedReasons.includes('token-endpoint'), 15_000, 20);
 
@@ -82,8 +71,8 @@ describe('OAuth2 token endpoint outage', () => {
       expect(sink.requests).toEqual([]);
       expect(bridge.routeStatus()[0]!.breaker).toBe('closed');
       expect(bridge.routeStatus()[0]!.paused).toBe(true);
-      expect(await total(`${topic}-retry`)).toBe(0);
-      expect(await total(`${topic}-dlt`)).toBe(0);
+      expect(await total(retry[0]!)).toBe(0);
+      expect(await total(dlt)).toBe(0);
 
       idp.mode = 'up';
       await waitFor('every record delivered', () => new Set(sink.requests.map((r) => String(r.headers['idempotency-key']))).size >= 100, 30_000, 50);
@@ -91,14 +80,12 @@ describe('OAuth2 token endpoint outage', () => {
       expect(bridge.routeStatus()[0]!.paused).toBe(false);
       expect(sink.requests.every((r) => r.headers.authorization === 'Bearer tok-1')).toBe(true);
       expect(idp.requests.filter((r) => r.form.get('grant_type') === 'client_credentials').length).toBe(idp.requests.length);
-      expect(await total(`${topic}-retry`)).toBe(0);
-      expect(await total(`${topic}-dlt`)).toBe(0);
+      expect(await total(retry[0]!)).toBe(0);
+      expect(await total(dlt)).toBe(0);
       const after = await (await fetch(`http://127.0.0.1:${bridge.port}/metrics`)).text();
       expect(after).toMatch(/kafka_http_bridge_route_paused\{route="orders",reason="token-endpoint"\} 0/);
       expect(after).toMatch(/kafka_http_bridge_deliveries_total\{route="orders",outcome="delivered"\} 100/);
     } finally {
-      await bridge.stop();
-      await sink.stop();
       await idp.stop();
     }
   }, 90_000);
