@@ -4,6 +4,7 @@
  * one-shot "init" service creates every topic that configuration needs.
  */
 import { describe, expect, it } from 'vitest';
+import { KAFKA_VERSIONS } from '../../tools/kafka/kafka-install.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { parseDuration } from '../../src/config/duration.ts';
 import type { BridgeConfig } from '../../src/config/types.ts';
@@ -43,6 +44,8 @@ describe('docker-compose.yml', () => {
   it('runs Apache Kafka in KRaft mode from a pinned official image, without auto topic creation', () => {
     const kafka = services['kafka']!;
     expect(kafka.image).toMatch(/^apache\/kafka:\d+\.\d+\.\d+$/);
+    // A version the tests run on: the default of tools/kafka.
+    expect(kafka.image).toBe(`apache/kafka:${KAFKA_VERSIONS.default}`);
     const env = serviceEnv(kafka);
     expect(env['KAFKA_PROCESS_ROLES']).toBe('broker,controller');
     expect(env['KAFKA_CONTROLLER_QUORUM_VOTERS']).toMatch(/^1@kafka:\d+$/);
