@@ -11,6 +11,12 @@ export interface RecordEventMap {
   received: { route: string; record: BridgeRecord };
   /** One HTTP attempt (or a pre-flight rejection) ended. */
   attempted: { route: string; record: BridgeRecord; attempt: number; result: AttemptResult; durationMs: number };
+  /**
+   * The record ran out of in-process attempts and its failures were judged its own (the
+   * endpoint serves other records, its health check passes, or nothing points at an outage):
+   * it takes its next ladder step while the route goes on.
+   */
+  failingAlone: { route: string; record: BridgeRecord; result: AttemptResult; attempts: number; judged: string };
   /** The record left the bridge: the consumer may commit past it. */
   finished: { route: string; record: BridgeRecord; outcome: Outcome; result: AttemptResult | undefined; target?: string };
   /** Writing a retry or dead-letter copy failed; it will be tried again, the record is not finished. */
@@ -25,6 +31,7 @@ export class RecordEvents {
   readonly #listeners: { [K in keyof RecordEventMap]: Listener<K>[] } = {
     received: [],
     attempted: [],
+    failingAlone: [],
     finished: [],
     copyFailed: [],
     abandoned: [],

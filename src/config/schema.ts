@@ -434,19 +434,19 @@ export const routeSchema: convict.Schema<RouteInput> = {
       default: true,
     },
     errorThresholdPercentage: {
-      doc: 'Percent of transient failures (over the last 10 s) above which the breaker opens.',
+      doc: 'Percent of counted transient failures (over the last 10 s) above which the breaker opens; only first failures of records that had not failed yet count.',
       format: FORMAT.integer,
       default: 50, // percent
       params: { min: 1, max: 100 },
     },
     volumeThreshold: {
-      doc: 'Attempts (over the last 10 s) needed before the breaker may open.',
+      doc: 'Counted attempts (over the last 10 s) needed before the breaker may open; this many fresh records failing in a row open it too.',
       format: FORMAT.integer,
       default: 20, // attempts
       params: { min: 1, max: 100_000 },
     },
     resetTimeout: {
-      doc: 'Duration the breaker stays open before a real record probes the endpoint (half-open).',
+      doc: 'Duration the breaker stays open before it turns half-open; also the longest a record waits for evidence of an outage before its own ladder step.',
       format: FORMAT.duration,
       default: '30s', // 30 seconds
       params: { min: durationMs('100ms'), max: LIMITS.maxTimeout },

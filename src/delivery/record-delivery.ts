@@ -10,7 +10,7 @@ import type { RecordEvents } from '../record-events.ts';
 import { FailureLadder } from '../retry/failure-ladder.ts';
 import { retryDelay, sleep } from './backoff.ts';
 import { oneLine } from './classify-response.ts';
-import type { RouteFlow } from '../flow/route-flow.ts';
+import type { EvidenceMark, RouteFlow } from '../flow/route-flow.ts';
 import type { HttpEndpoint } from './http-endpoint.ts';
 import { Outcome, Verdict, type AttemptResult } from './outcome.ts';
 
@@ -86,6 +86,8 @@ export class RecordDelivery {
     let sent = 0;
     let counted = 0;
     let epoch = this.#flow.epoch;
+    // Where the evidence stood at the record's first counted failure (outage-evidence.ts).
+    let mark: EvidenceMark | undefined;
     for (;;) {
       if (signal.aborted) return undefined;
       const attempt = record.priorAttempts + sent + 1;
@@ -100,7 +102,10 @@ export class RecordDelivery {
           durationMs = performance.now() - started;
         }
       };
-      const outcome = await this.#flow.attempt(send, signal, this.#endpoint.ready);
+      // Fresh: not failed yet, here or on an earlier hop. Only a fresh record's failure is
+      // evidence that the endpoint is down; failures during an outage do not make it stale.
+      const fresh = record.priorAttempts === 0 && counted === 0;
+      const outcome = await this.#flow.attempt(send, signal, this.#endpoint.ready, fresh);
       if (outcome === undefined) return undefined;
       sent++;
       const { result } = outcome;
@@ -111,15 +116,18 @@ export class RecordDelivery {
         counted = 0;
         continue;
       }
-      counted++;
+      if (counted++ === 0) mark = this.#flow.mark();
       const keepTrying = route.onFailure === 'block' || counted < route.attempts;
       if (!keepTrying) {
-        if (await this.#flow.outageConfirmed()) {
+        const judged = await this.#flow.judge(mark!, signal, record.priorAttempts === 0);
+        if (judged === undefined) return undefined;
+        if (judged === 'outage') {
           // The endpoint is down, not this record: wait for the resume and start again.
           epoch = this.#flow.epoch;
           counted = 0;
           continue;
         }
+        this.#events.emit('failingAlone', { route: route.name, record, result, attempts: attempt, judged });
         return { result, attempts: attempt };
       }
       await sleep(retryDelay(route.backoff, Math.min(counted, 30), result.retryAfterMs), signal);

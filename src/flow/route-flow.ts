@@ -1,37 +1,45 @@
 /**
  * Flow control of one route: when its endpoint is down, records wait in Kafka instead of
  * burning their attempts and spilling into retry topics; when it comes back, traffic ramps
- * up instead of stampeding it.
+ * up instead of stampeding it. Records that fail on their own are told apart from an outage
+ * and go on up their ladder while the endpoint serves the others.
  *
- * Two signals pause the route, each with its own reason:
+ * Three signals pause the route, each with its own reason:
  * - `health-check`: the optional probe failed `unhealthyAfter` times in a row;
- * - `circuit-open`: the breaker (opossum), fed by real deliveries, saw too many transient
- *   failures: more than `errorThresholdPercentage` of at least `volumeThreshold` attempts
- *   in its 10 s window, or `volumeThreshold` failures in a row. The second rule matters at
- *   the start of an outage: a window full of earlier successes would otherwise keep the
- *   breaker closed while in-flight records burn their attempts and spill into the retry
- *   topics. It catches "up but failing", which a shallow health URL misses. After
- *   `resetTimeout` it turns half-open and lets one real record probe the endpoint: success
- *   closes it, failure opens it again. Permanent failures (4xx) never count against it;
+ * - `circuit-open`: the breaker (endpoint-breaker.ts), fed by real deliveries, saw too many
+ *   records that had not failed before fail now. It catches "up but failing", which a shallow
+ *   health URL misses. Half-open, the health probe decides when there is one; otherwise a
+ *   record that has not failed yet probes, and a record failing on its own never does;
  * - `token-endpoint`: the route authenticates with OAuth2 and its token endpoint cannot hand
  *   out a token. Nothing can be delivered, through no fault of the records or the endpoint,
  *   so it is an outage like the others: the route pauses until a token can be fetched again
  *   (the auth keeps asking, with backoff) and the breaker does not hear about it.
  *
+ * Before a record climbs the ladder, `judge` asks whether its failures were its own
+ * (outage-evidence.ts): with a health check the probe answers; without one, what other
+ * records met since its first failure does.
+ *
  * The pause is applied to the consumers (fetching stops for the route's main and retry
  * topics) through listeners; records already in flight wait here, at `attempt`, and an
  * attempt that failed because of the outage does not count against the record.
  */
-import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import type { RouteConfig } from '../config/types.ts';
 import { Verdict, type AttemptResult, type Outage } from '../delivery/outcome.ts';
+import { EndpointBreaker, type BreakerState } from './endpoint-breaker.ts';
 import { HealthProbe } from './health-probe.ts';
+import { Judgement, OutageEvidence, type EvidenceMark } from './outage-evidence.ts';
 import { RampGate } from './ramp-gate.ts';
+import { ChangeSignal } from './change-signal.ts';
 import { TokenBucket } from './token-bucket.ts';
 
+export type { BreakerState } from './endpoint-breaker.ts';
+export type { EvidenceMark } from './outage-evidence.ts';
+
+/** Why a record's failures were taken as its own. */
+export type FailureJudgement = 'endpoint-serves-others' | 'no-other-failures' | 'health-check-passes' | 'no-decision-within-reset-timeout';
+
 export type FlowPauseReason = 'health-check' | 'circuit-open' | 'token-endpoint';
-export type BreakerState = 'closed' | 'open' | 'half-open' | 'disabled';
 
 export interface FlowHooks {
   pause(reason: FlowPauseReason): void;
@@ -45,19 +53,6 @@ export interface FlowAttempt {
   readonly counts: boolean;
 }
 
-/** Thrown inside the breaker so that opossum counts transient failures, and only those. */
-class TransientFailure extends Error {
-  readonly result: AttemptResult;
-  constructor(result: AttemptResult) {
-    super(result.message);
-    this.result = result;
-  }
-}
-
-function isBreakerRejection(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'EOPENBREAKER';
-}
-
 type Send = () => Promise<AttemptResult>;
 /** Whether an attempt can be made now; an outage pauses the route until it is over. */
 type Ready = () => Promise<Outage | undefined>;
@@ -69,14 +64,14 @@ export class RouteFlow {
   readonly #reasons = new Set<FlowPauseReason>();
   readonly #gate: RampGate;
   readonly #bucket: TokenBucket;
-  readonly #breaker: CircuitBreaker<[Send], AttemptResult> | undefined;
+  readonly #breaker: EndpointBreaker;
   readonly #probe: HealthProbe | undefined;
-  #breakerState: BreakerState;
-  /** Resolved on every resume and breaker transition: waiters look again. */
-  #change = Promise.withResolvers<void>();
+  readonly #evidence = new OutageEvidence();
+  /** Woken on every resume, breaker transition and (while records are judged) answer. */
+  readonly #change = new ChangeSignal();
   #epoch = 0;
-  /** Transient failures in a row, across all records of the route. */
-  #failStreak = 0;
+  /** Records waiting in judge(): answers wake them, and only then is waking worth a promise. */
+  #judging = 0;
   #stopped = false;
 
   constructor(route: RouteConfig, hooks: FlowHooks, logger: Logger) {
@@ -85,31 +80,7 @@ export class RouteFlow {
     this.#log = logger.child({ route: route.name });
     this.#gate = new RampGate(route.maxInFlight, route.recovery.rampUp);
     this.#bucket = new TokenBucket(route.rateLimit);
-    const cb = route.circuitBreaker;
-    this.#breakerState = cb.enabled ? 'closed' : 'disabled';
-    if (cb.enabled) {
-      const breaker = new CircuitBreaker<[Send], AttemptResult>(
-        async (send: Send) => {
-          const result = await send();
-          // An outage of a dependency (result.outage) says nothing about the endpoint.
-          if (result.verdict === Verdict.transient && result.outage === undefined) throw new TransientFailure(result);
-          return result;
-        },
-        {
-          // The endpoint timeout already bounds every attempt.
-          timeout: false,
-          errorThresholdPercentage: cb.errorThresholdPercentage,
-          volumeThreshold: cb.volumeThreshold,
-          resetTimeout: cb.resetTimeout,
-          rollingCountTimeout: 10_000,
-          rollingCountBuckets: 10,
-        },
-      );
-      breaker.on('open', () => this.#breakerTo('open'));
-      breaker.on('halfOpen', () => this.#breakerTo('half-open'));
-      breaker.on('close', () => this.#breakerTo('closed'));
-      this.#breaker = breaker;
-    }
+    this.#breaker = new EndpointBreaker(route.circuitBreaker, (state) => this.#breakerTo(state));
     const url = route.healthCheck.url;
     if (url !== undefined) {
       this.#probe = new HealthProbe({ ...route.healthCheck, url }, (healthy, detail) => {
@@ -128,10 +99,10 @@ export class RouteFlow {
   stop(): void {
     this.#stopped = true;
     this.#probe?.stop();
-    this.#breaker?.shutdown();
+    this.#breaker.shutdown();
     this.#gate.close();
     this.#bucket.close();
-    this.#change.resolve();
+    this.#change.wake();
   }
 
   get reasons(): ReadonlySet<FlowPauseReason> {
@@ -139,23 +110,12 @@ export class RouteFlow {
   }
 
   get breakerState(): BreakerState {
-    return this.#breakerState;
+    return this.#breaker.state;
   }
 
   /** undefined when the route has no health check. */
   get healthy(): boolean | undefined {
     return this.#probe?.healthy;
-  }
-
-  /**
-   * Asked before a record that failed transiently climbs the failure ladder. With a health
-   * check, the endpoint is probed now: when it is down, the route pauses at once and the
-   * record waits instead of spilling into a retry topic. At low traffic the breaker needs more
-   * failures than a few records make, and the scheduled probe may be up to `interval` away.
-   */
-  async outageConfirmed(): Promise<boolean> {
-    if (this.#reasons.size > 0) return true;
-    return (await this.#probe?.checkNow()) ?? false;
   }
 
   /** Grows on every pause: a record whose attempts straddle a pause starts its count again. */
@@ -168,28 +128,71 @@ export class RouteFlow {
     return { running: this.#gate.running, limit: this.#gate.limit };
   }
 
-  #track(result: AttemptResult): void {
-    if (result.outage !== undefined) return;
-    if (result.verdict !== Verdict.transient) {
-      this.#failStreak = 0;
-      return;
-    }
-    this.#failStreak++;
-    const breaker = this.#breaker;
-    if (breaker !== undefined && breaker.closed && this.#failStreak >= this.#route.circuitBreaker.volumeThreshold) {
-      this.#failStreak = 0;
-      breaker.open();
+  /** Where the evidence stands; taken right after a record's first counted failure. */
+  mark(): EvidenceMark {
+    return this.#evidence.mark(performance.now());
+  }
+
+  /**
+   * Asked before a record whose failures since `mark` counted climbs the failure ladder: were
+   * they its own, or the endpoint's? With a health check, the probe answers now (down: the
+   * route pauses there and then). Without one, the evidence does (outage-evidence.ts), looked
+   * at in windows of `backoff.max` while it points at an outage, for at most
+   * `circuitBreaker.resetTimeout`: the breaker opening ends the wait ('outage'); too little
+   * traffic to open it lets the record take its own ladder step. `fresh`: the record had not
+   * failed on an earlier hop. Resolves undefined when `signal` aborted.
+   */
+  async judge(mark: EvidenceMark, signal: AbortSignal, fresh: boolean): Promise<FailureJudgement | 'outage' | undefined> {
+    if (this.#reasons.size > 0) return 'outage';
+    if (this.#probe !== undefined) return (await this.#probe.checkNow()) ? 'outage' : 'health-check-passes';
+    const deadline = performance.now() + this.#route.circuitBreaker.resetTimeout;
+    const epoch = this.#epoch;
+    let windowStart = mark.freshFailures;
+    this.#judging++;
+    try {
+      for (let firstLook = true; ; firstLook = false) {
+        if (this.#reasons.size > 0 || this.#epoch !== epoch) return 'outage';
+        const judged = this.#evidence.judge(mark, windowStart, firstLook, fresh);
+        if (judged !== Judgement.wait || !this.#breakerWatches()) return judged === Judgement.wait ? Judgement.noOtherFailures : judged;
+        const left = deadline - performance.now();
+        if (left <= 0) return 'no-decision-within-reset-timeout';
+        if (signal.aborted) return undefined;
+        windowStart = this.#evidence.freshFailures;
+        // Answers and breaker transitions end the window early; others' failures do not.
+        const until = performance.now() + Math.min(left, Math.max(1, this.#route.backoff.max));
+        while (performance.now() < until && !this.#evidence.answeredSince(mark)) {
+          if (this.#reasons.size > 0 || this.#epoch !== epoch || signal.aborted) break;
+          await this.#change.next(signal, until - performance.now());
+        }
+      }
+    } finally {
+      this.#judging--;
     }
   }
 
+  /** Without a breaker nothing would ever open for a suspected outage: records do not wait. */
+  #breakerWatches(): boolean {
+    return this.#breaker.state !== 'disabled';
+  }
+
   #breakerTo(state: 'open' | 'half-open' | 'closed'): void {
-    const from = this.#breakerState;
-    this.#breakerState = state;
-    this.#log.warn({ from, state }, `circuit breaker ${state}`);
-    if (state === 'open') this.#pause('circuit-open');
-    // Half-open: resume (with ramp-up) so that real records can probe the endpoint.
-    else this.#resume('circuit-open');
-    this.#wake();
+    this.#log.warn({ state }, `circuit breaker ${state}`);
+    if (state === 'open') {
+      this.#pause('circuit-open');
+    } else if (state === 'half-open' && this.#probe !== undefined) {
+      // The health URL speaks first: down, the breaker opens again without a record risked.
+      // Up, the route resumes and a record that has not failed yet confirms it.
+      void this.#probe.checkNow().then((down) => {
+        if (this.#stopped || this.#breaker.state !== 'half-open') return;
+        if (down) this.#breaker.open();
+        else this.#resume('circuit-open');
+      });
+    } else {
+      // Resume (with ramp-up) so that a record that has not failed yet can probe the
+      // endpoint; closed, the route simply goes on.
+      this.#resume('circuit-open');
+    }
+    this.#change.wake();
   }
 
   #pause(reason: FlowPauseReason): void {
@@ -219,43 +222,35 @@ export class RouteFlow {
       this.#log.warn({ reason, rampUpMs: this.#route.recovery.rampUp }, 'route resumed');
       this.#gate.startRamp();
     }
-    this.#wake();
+    this.#change.wake();
   }
 
-  #wake(): void {
-    const current = this.#change;
-    this.#change = Promise.withResolvers<void>();
-    current.resolve();
-  }
-
-  /** Resolves when something changed (resume, breaker transition) or `signal` aborted. */
-  async #nextChange(signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return;
-    // The partition's signal outlives this wait: remove the listener afterwards, or one
-    // would pile up per wait for as long as the partition is owned.
-    let onAbort!: () => void;
-    const aborted = new Promise<void>((resolve) => {
-      onAbort = resolve;
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      await Promise.race([this.#change.promise, aborted]);
-    } finally {
-      signal.removeEventListener('abort', onAbort);
+  /** Feeds the evidence with what one attempt said about the endpoint. */
+  #note(result: AttemptResult, fresh: boolean, sentAt: number): void {
+    if (result.outage !== undefined) return;
+    if (result.verdict !== Verdict.transient) {
+      this.#evidence.answered(sentAt);
+      if (this.#judging > 0) this.#change.wake();
+    } else if (fresh) {
+      this.#evidence.freshFailure();
     }
   }
 
   /**
    * Runs one HTTP attempt under flow control: waits while the route is paused, for a ramp-up
    * slot and for a rate-limit token, checks that the route's dependencies are `ready` (an
-   * outage pauses the route and the record waits), then sends through the breaker. Resolves
-   * undefined only when `signal` aborted (the record was abandoned).
+   * outage pauses the route and the record waits), then sends through the breaker. `fresh`
+   * says the record has not failed yet: only then is its failure evidence of an outage.
+   * Resolves undefined only when `signal` aborted (the record was abandoned).
    */
-  async attempt(send: Send, signal: AbortSignal, ready?: Ready): Promise<FlowAttempt | undefined> {
+  async attempt(send: Send, signal: AbortSignal, ready: Ready | undefined, fresh: boolean): Promise<FlowAttempt | undefined> {
+    // A record that failed before waits while the breaker is half-open, for a fresh record to
+    // probe; when none comes within resetTimeout it may probe itself.
+    let mayProbe = false;
     for (;;) {
       while (this.#reasons.size > 0) {
         if (signal.aborted) return undefined;
-        await this.#nextChange(signal);
+        await this.#change.next(signal);
       }
       if (signal.aborted) return undefined;
       // The synchronous fast paths matter: every await is a trip through the microtask queue,
@@ -273,26 +268,15 @@ export class RouteFlow {
         }
         if (!this.#bucket.tryTake() && !(await this.#bucket.take(signal, this.#hooks.rateLimited))) return undefined;
         const epoch = this.#epoch;
-        let result: AttemptResult;
-        if (this.#breaker === undefined) {
-          result = await send();
-        } else {
-          try {
-            result = await this.#breaker.fire(send);
-          } catch (error) {
-            if (error instanceof TransientFailure) {
-              result = error.result;
-            } else if (isBreakerRejection(error)) {
-              // Open, or half-open with its one probe already out: not the record's failure.
-              release();
-              await this.#nextChange(signal);
-              continue;
-            } else {
-              throw error;
-            }
-          }
+        const sentAt = performance.now();
+        const result = await this.#breaker.run(send, fresh, mayProbe);
+        if (result === 'rejected') {
+          // Open, or half-open with its probe out or kept for a fresh record: not a failure.
+          release();
+          mayProbe = await this.#change.next(signal, fresh ? undefined : this.#route.circuitBreaker.resetTimeout);
+          continue;
         }
-        this.#track(result);
+        this.#note(result, fresh, sentAt);
         // A token refresh that failed halfway through an attempt (after a 401).
         if (result.outage !== undefined) this.#pauseFor(result.outage);
         const outage = result.verdict === Verdict.transient && (this.#reasons.size > 0 || this.#epoch !== epoch);

@@ -34,6 +34,7 @@ export class BridgeMetrics {
   readonly consumerRestarts: Counter<'consumer'>;
   readonly retryDueWait: Histogram;
   readonly rateLimited: Counter<'route'>;
+  readonly failingAlone: Counter<'route' | 'reason'>;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -103,6 +104,12 @@ export class BridgeMetrics {
       name: `${PREFIX}rate_limited_total`,
       help: 'Requests that waited for the route rate limit.',
       labelNames: ['route'],
+      registers,
+    });
+    this.failingAlone = new Counter({
+      name: `${PREFIX}records_failing_alone_total`,
+      help: 'Records that ran out of attempts while the endpoint served other records (their failure is their own): each takes its next ladder step. By failure reason.',
+      labelNames: ['route', 'reason'],
       registers,
     });
     new Gauge({
@@ -199,6 +206,7 @@ export class BridgeMetrics {
       responses(route, status === undefined ? result.reason : statusClass(status)).inc();
     });
     events.on('copyFailed', ({ route }) => this.copyFailures.inc({ route }));
+    events.on('failingAlone', ({ route, result }) => this.failingAlone.inc({ route, reason: result.reason }));
   }
 }
 

@@ -28,6 +28,12 @@ export function logRecordEvents(events: RecordEvents, logger: Logger): void {
       `record ${outcome}: ${result?.message ?? ''}`,
     );
   });
+  events.on('failingAlone', ({ route, record, result, attempts, judged }) => {
+    logger.warn(
+      { ...where(route, record), reason: result.reason, status: result.status, attempts, judged },
+      'record fails on its own: it takes its next ladder step while the route goes on',
+    );
+  });
   events.on('copyFailed', ({ route, record, target, error }) => {
     logger.warn({ ...where(route, record), target, error }, 'writing a copy failed; the record stays unfinished and the copy is written again');
   });

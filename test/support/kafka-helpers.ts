@@ -67,6 +67,8 @@ export interface ReadRecord {
   key: Buffer | null;
   value: Buffer | null;
   headers: Record<string, string>;
+  /** The Kafka timestamp, ms since the epoch (for copies: when the bridge wrote them). */
+  timestamp: number;
 }
 
 /** Reads every record currently in `topic` (by offsets, without a consumer group). */
@@ -83,7 +85,7 @@ export async function readAll(kafka: Kafka, topic: string, timeoutMs = 15_000): 
       eachMessage: async ({ partition, message }) => {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = Array.isArray(v) ? String(v[0]) : String(v);
-        out.push({ partition, offset: message.offset, key: message.key, value: message.value, headers });
+        out.push({ partition, offset: message.offset, key: message.key, value: message.value, headers, timestamp: Number(message.timestamp) });
         if (out.length >= total) {
           clearTimeout(timer);
           resolve();

@@ -45,6 +45,7 @@ describe('RouteFlow and the token endpoint', () => {
       },
       new AbortController().signal,
       async () => unavailable,
+      true,
     );
     await new Promise((r) => setTimeout(r, 50));
     expect(flow.reasons).toEqual(new Set(['token-endpoint']));
@@ -64,7 +65,7 @@ describe('RouteFlow and the token endpoint', () => {
     const { flow, events } = flowWith(1);
     const down = outage();
     const result: AttemptResult = { verdict: Verdict.transient, reason: 'token-endpoint', message: 'unavailable', outage: down };
-    const attempt = await flow.attempt(async () => result, new AbortController().signal);
+    const attempt = await flow.attempt(async () => result, new AbortController().signal, undefined, true);
     expect(attempt).toEqual({ result, counts: false });
     expect(flow.breakerState).toBe('closed');
     expect(events).toEqual(['pause token-endpoint']);
