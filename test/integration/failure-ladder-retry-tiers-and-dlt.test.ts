@@ -1,36 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kafka } from 'kafkajs';
-import { DevBroker } from '../support/dev-broker.ts';
-import { RecordingSink } from '../support/recording-sink.ts';
-import { endOffsets, fullyCommitted, kafkaFor, produce, readAll, uniqueTopic, waitFor, recordCount } from '../support/kafka-helpers.ts';
-import { startInProcess, testConfig } from '../support/test-bridge.ts';
-
-let broker: DevBroker;
-let kafka: Kafka;
-
-beforeAll(async () => {
-  broker = await DevBroker.start();
-  kafka = kafkaFor(broker.bootstrap);
-});
-
-afterAll(async () => {
-  await broker?.stop();
-});
-
-async function topics(base: string, partitions: number, retryTiers: number): Promise<void> {
-  await broker.createTopic(base, partitions);
-  if (retryTiers === 1) await broker.createTopic(`${base}-retry`, partitions);
-  for (let t = 1; retryTiers > 1 && t <= retryTiers; t++) await broker.createTopic(`${base}-retry-${t}`, partitions);
-  await broker.createTopic(`${base}-dlt`, partitions);
-}
-
-const total = (topic: string) => recordCount(kafka, topic);
+import { describe, expect } from 'vitest';
+import { endOffsets, fullyCommitted, produce, readAll, uniqueTopic, waitFor, recordCount } from '../support/kafka-helpers.ts';
+import { testConfig } from '../support/test-bridge.ts';
+import { createRouteTopics, test } from '../support/fixtures.ts';
 
 describe('failure ladder', () => {
-  it('always-503 climbs main → retry-1 → retry-2 → DLT, waiting each delay, with one idempotency key', async () => {
-    const topic = uniqueTopic('ladder');
-    await topics(topic, 1, 2);
-    const sink = await RecordingSink.start(() => ({ status: 503, body: 'down for maintenance' }));
+  test('always-503 climbs main → retry-1 → retry-2 → DLT, waiting each delay, with one idempotency key', async ({ cluster, kafka, sink, bridges }) => {
+    const { topic } = await createRouteTopics(cluster, 'ladder', { tiers: 2 });
+    sink.responder = () => ({ status: 503, body: 'down for maintenance' });
     await produce(kafka, topic, [
       {
         key: 'order-1',
@@ -39,19 +15,15 @@ describe('failure ladder', () => {
       },
     ]);
     const groupId = uniqueTopic('group');
-    const { bridge } = await startInProcess(
-      testConfig({ bootstrap: broker.bootstrap, groupId, routes: [{ topics: [topic], url: sink.url, attempts: 2, retry: { delays: ['2s', '4s'] } }] }),
+    const { bridge } = await bridges.inProcess(
+      testConfig({ bootstrap: cluster.bootstrap, groupId, routes: [{ topics: [topic], url: sink.url, attempts: 2, retry: { delays: ['2s', '4s'] } }] }),
     );
-    try {
-      await waitFor('dead-lettered', async () => (await total(`${topic}-dlt`)) === 1, 30_000, 200);
-      await waitFor('every group committed', async () =>
-        (await fullyCommitted(kafka, groupId, topic)) &&
-        (await fullyCommitted(kafka, `${groupId}-retry`, `${topic}-retry-1`)) &&
-        (await fullyCommitted(kafka, `${groupId}-retry`, `${topic}-retry-2`)), 10_000, 200);
-    } finally {
-      await bridge.stop();
-      await sink.stop();
-    }
+    await waitFor('dead-lettered', async () => (await recordCount(kafka, `${topic}-dlt`)) === 1, 30_000, 200);
+    await waitFor('every group committed', async () =>
+      (await fullyCommitted(kafka, groupId, topic)) &&
+      (await fullyCommitted(kafka, `${groupId}-retry`, `${topic}-retry-1`)) &&
+      (await fullyCommitted(kafka, `${groupId}-retry`, `${topic}-retry-2`)), 10_000, 200);
+    await bridge.stop();
     const attempts = sink.requests;
     expect(attempts.map((r) => r.headers['kafka-delivery-attempt'])).toEqual(['1', '2', '3', '4', '5', '6']);
     expect(new Set(attempts.map((r) => r.headers['idempotency-key']))).toEqual(new Set([`${topic}-0-0`]));
@@ -88,78 +60,67 @@ describe('failure ladder', () => {
     expect(retry1!.headers['kafka_exception-stacktrace']).toBeUndefined();
   }, 60_000);
 
-  it('a 400 goes straight to the DLT and never to a retry topic', async () => {
-    const topic = uniqueTopic('permanent');
-    await topics(topic, 1, 1);
-    const sink = await RecordingSink.start(() => ({ status: 400 }));
+  test('a 400 goes straight to the DLT and never to a retry topic', async ({ cluster, kafka, sink, bridges }) => {
+    const { topic } = await createRouteTopics(cluster, 'permanent', { tiers: 1 });
+    sink.responder = () => ({ status: 400 });
     await produce(kafka, topic, [{ key: 'k', value: 'bad' }]);
     const groupId = uniqueTopic('group');
-    const { bridge } = await startInProcess(
-      testConfig({ bootstrap: broker.bootstrap, groupId, routes: [{ topics: [topic], url: sink.url, retry: { delays: ['2s'] } }] }),
+    const { bridge } = await bridges.inProcess(
+      testConfig({ bootstrap: cluster.bootstrap, groupId, routes: [{ topics: [topic], url: sink.url, retry: { delays: ['2s'] } }] }),
     );
-    try {
-      await waitFor('dead-lettered', async () => (await total(`${topic}-dlt`)) === 1, 20_000, 200);
-      await waitFor('committed', () => fullyCommitted(kafka, groupId, topic), 10_000, 200);
-    } finally {
-      await bridge.stop();
-      await sink.stop();
-    }
+    await waitFor('dead-lettered', async () => (await recordCount(kafka, `${topic}-dlt`)) === 1, 20_000, 200);
+    await waitFor('committed', () => fullyCommitted(kafka, groupId, topic), 10_000, 200);
+    await bridge.stop();
     expect(sink.requests).toHaveLength(1);
-    expect(await total(`${topic}-retry`)).toBe(0);
+    expect(await recordCount(kafka, `${topic}-retry`)).toBe(0);
     const [dlt] = await readAll(kafka, `${topic}-dlt`);
     expect(dlt!.headers['bridge-reason']).toBe('http-400');
     expect(dlt!.headers['bridge-attempts']).toBe('1');
   }, 40_000);
 
-  it('a record waiting 30 s on a retry tier stalls neither the main topic nor newer due records', async () => {
-    const topic = uniqueTopic('nostall');
-    await topics(topic, 2, 2);
-    const sink = await RecordingSink.start((req) => ({ status: req.body.toString() === 'slow' ? 503 : 200 }));
+  test('a record waiting 30 s on a retry tier stalls neither the main topic nor newer due records', async ({ cluster, kafka, sink, bridges }) => {
+    const { topic } = await createRouteTopics(cluster, 'nostall', { partitions: 2, tiers: 2 });
+    sink.responder = (req) => ({ status: req.body.toString() === 'slow' ? 503 : 200 });
     const groupId = uniqueTopic('group');
-    const { bridge } = await startInProcess(
+    await bridges.inProcess(
       testConfig({
-        bootstrap: broker.bootstrap,
+        bootstrap: cluster.bootstrap,
         groupId,
         routes: [{ topics: [topic], url: sink.url, attempts: 1, ordering: 'key', maxInFlight: 64, retry: { delays: ['30s', '1s'] } }],
       }),
     );
     const delivered = (body: string) => sink.requests.find((r) => r.body.toString() === body);
-    try {
-      await produce(kafka, topic, [{ key: 'slow', value: 'slow', partition: 0 }]);
-      await waitFor('slow record parked on retry-1', async () => (await total(`${topic}-retry-1`)) === 1, 15_000, 100);
-      const parked = await endOffsets(kafka, `${topic}-retry-1`);
-      const otherPartition = parked.get(0) === 1 ? 1 : 0;
-      const started = Date.now();
-      // Records that are already due, as earlier hops would have left them: one on the other
-      // partition of the same tier, one on the next tier.
-      const dueCopy = (value: string, offset: string) => ({
-        key: value,
-        value,
-        headers: {
-          'bridge-original-topic': topic,
-          'bridge-original-partition': '1',
-          'bridge-original-offset': offset,
-          'bridge-original-timestamp': String(started),
-          'bridge-attempts': '1',
-          'bridge-due-at': new Date(started - 1000).toISOString(),
-        },
-      });
-      await produce(kafka, `${topic}-retry-1`, [{ ...dueCopy('due-same-tier', '900'), partition: otherPartition }]);
-      await produce(kafka, `${topic}-retry-2`, [dueCopy('due-next-tier', '901')]);
-      await produce(kafka, topic, Array.from({ length: 5000 }, (_, i) => ({ key: `k${i % 500}`, value: `v${i}` })), 1000);
-      await waitFor('5,000 main records delivered', () => sink.requests.filter((r) => r.body.toString().startsWith('v')).length >= 5000, 20_000, 100);
-      await waitFor('due retry records delivered', () => delivered('due-same-tier') !== undefined && delivered('due-next-tier') !== undefined, 10_000, 50);
-      // Stalled behind the slow record they would wait for its due time, 30 s after `started`.
-      expect(delivered('due-same-tier')!.receivedAt - started).toBeLessThan(15_000);
-      expect(delivered('due-next-tier')!.receivedAt - started).toBeLessThan(15_000);
-      expect(delivered('due-same-tier')!.headers['idempotency-key']).toBe(`${topic}-1-900`);
-      expect(delivered('due-same-tier')!.headers['kafka-delivery-attempt']).toBe('2');
-      // The slow record is still waiting for its due time.
-      expect(sink.requests.filter((r) => r.body.toString() === 'slow')).toHaveLength(1);
-      expect(Date.now() - started).toBeLessThan(25_000);
-    } finally {
-      await bridge.stop();
-      await sink.stop();
-    }
+    await produce(kafka, topic, [{ key: 'slow', value: 'slow', partition: 0 }]);
+    await waitFor('slow record parked on retry-1', async () => (await recordCount(kafka, `${topic}-retry-1`)) === 1, 15_000, 100);
+    const parked = await endOffsets(kafka, `${topic}-retry-1`);
+    const otherPartition = parked.get(0) === 1 ? 1 : 0;
+    const started = Date.now();
+    // Records that are already due, as earlier hops would have left them: one on the other
+    // partition of the same tier, one on the next tier.
+    const dueCopy = (value: string, offset: string) => ({
+      key: value,
+      value,
+      headers: {
+        'bridge-original-topic': topic,
+        'bridge-original-partition': '1',
+        'bridge-original-offset': offset,
+        'bridge-original-timestamp': String(started),
+        'bridge-attempts': '1',
+        'bridge-due-at': new Date(started - 1000).toISOString(),
+      },
+    });
+    await produce(kafka, `${topic}-retry-1`, [{ ...dueCopy('due-same-tier', '900'), partition: otherPartition }]);
+    await produce(kafka, `${topic}-retry-2`, [dueCopy('due-next-tier', '901')]);
+    await produce(kafka, topic, Array.from({ length: 5000 }, (_, i) => ({ key: `k${i % 500}`, value: `v${i}` })), 1000);
+    await waitFor('5,000 main records delivered', () => sink.requests.filter((r) => r.body.toString().startsWith('v')).length >= 5000, 20_000, 100);
+    await waitFor('due retry records delivered', () => delivered('due-same-tier') !== undefined && delivered('due-next-tier') !== undefined, 10_000, 50);
+    // Stalled behind the slow record they would wait for its due time, 30 s after `started`.
+    expect(delivered('due-same-tier')!.receivedAt - started).toBeLessThan(15_000);
+    expect(delivered('due-next-tier')!.receivedAt - started).toBeLessThan(15_000);
+    expect(delivered('due-same-tier')!.headers['idempotency-key']).toBe(`${topic}-1-900`);
+    expect(delivered('due-same-tier')!.headers['kafka-delivery-attempt']).toBe('2');
+    // The slow record is still waiting for its due time.
+    expect(sink.requests.filter((r) => r.body.toString() === 'slow')).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(25_000);
   }, 60_000);
 });

@@ -1,60 +1,48 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Kafka } from 'kafkajs';
-import { ApiKey, DevBroker } from '../support/dev-broker.ts';
-import { RecordingSink } from '../support/recording-sink.ts';
-import { committedOffsets, fullyCommitted, kafkaFor, produce, uniqueTopic, waitFor, recordCount } from '../support/kafka-helpers.ts';
-import { spawnBridge, startInProcess, testConfig, testConfigObject } from '../support/test-bridge.ts';
+import { committedOffsets, fullyCommitted, produce, uniqueTopic, waitFor, recordCount } from '../support/kafka-helpers.ts';
+import { testConfig, testConfigObject } from '../support/test-bridge.ts';
+import { createRouteTopics, startCluster, test } from '../support/fixtures.ts';
 
-let broker: DevBroker;
-let kafka: Kafka;
-
-beforeAll(async () => {
-  broker = await DevBroker.start();
-  kafka = kafkaFor(broker.bootstrap);
-});
-
-afterAll(async () => {
-  await broker?.stop();
-});
-
-const total = (topic: string) => recordCount(kafka, topic);
-const NOT_ENOUGH_REPLICAS = 19;
+/** The replicas of `topic`/`partition` that the cluster metadata lists as in sync now. */
+async function inSyncReplicas(kafka: Kafka, topic: string, partition: number): Promise<number[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    const p = topics[0]?.partitions.find((x) => x.partitionId === partition);
+    return [...(p?.isr ?? [])].sort((a, b) => a - b);
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 describe('failure ladder under restarts and produce errors', () => {
-  it('records waiting in a retry tier across a restart are delivered once, when due', async () => {
-    const topic = uniqueTopic('restart');
-    await broker.createTopic(topic, 2);
-    await broker.createTopic(`${topic}-retry`, 2);
-    await broker.createTopic(`${topic}-dlt`, 2);
+  test('records waiting in a retry tier across a restart are delivered once, when due', async ({ cluster, kafka, sink, bridges }) => {
+    const { topic } = await createRouteTopics(cluster, 'restart', { partitions: 2, tiers: 1 });
     const failed = new Set<string>();
-    const sink = await RecordingSink.start((req) => {
+    sink.responder = (req) => {
       const body = req.body.toString();
       if (failed.has(body)) return { status: 200 };
       failed.add(body);
       return { status: 503 };
-    });
+    };
     const groupId = uniqueTopic('group');
     // Every record fails once on purpose; the breaker would (rightly) read that as an outage.
     const config = testConfig({
-      bootstrap: broker.bootstrap,
+      bootstrap: cluster.bootstrap,
       groupId,
       routes: [{ topics: [topic], url: sink.url, attempts: 1, retry: { delays: ['6s'] }, circuitBreaker: { enabled: false } }],
     });
     await produce(kafka, topic, Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `r${i}` })));
-    const first = await startInProcess(config);
-    try {
-      await waitFor('every record parked on the retry topic', async () => (await total(`${topic}-retry`)) === 20, 20_000, 100);
-    } finally {
-      await first.bridge.stop();
-    }
+    const first = await bridges.inProcess(config);
+    await waitFor('every record parked on the retry topic', async () => (await recordCount(kafka, `${topic}-retry`)) === 20, 20_000, 100);
+    await first.bridge.stop();
     expect(sink.requests).toHaveLength(20);
-    const second = await startInProcess(config);
-    try {
-      await waitFor('every record delivered from the retry tier', () => sink.requests.length >= 40, 30_000, 100);
-      await waitFor('retry group committed', () => fullyCommitted(kafka, `${groupId}-retry`, `${topic}-retry`), 10_000, 200);
-    } finally {
-      await second.bridge.stop();
-    }
+    const second = await bridges.inProcess(config);
+    await waitFor('every record delivered from the retry tier', () => sink.requests.length >= 40, 30_000, 100);
+    await waitFor('retry group committed', () => fullyCommitted(kafka, `${groupId}-retry`, `${topic}-retry`), 10_000, 200);
+    await second.bridge.stop();
     const byBody = new Map<string, number[]>();
     for (const r of sink.requests) byBody.set(r.body.toString(), [...(byBody.get(r.body.toString()) ?? []), r.receivedAt]);
     expect(byBody.size).toBe(20);
@@ -62,36 +50,79 @@ describe('failure ladder under restarts and produce errors', () => {
       expect(times, body).toHaveLength(2);
       expect(times[1]! - times[0]!, body).toBeGreaterThanOrEqual(6000 - 50);
     }
-    await sink.stop();
   }, 90_000);
 
-  it('a copy Kafka did not acknowledge keeps the source offset uncommitted, and nothing is lost', async () => {
-    const topic = uniqueTopic('prodfail');
-    await broker.createTopic(topic, 1);
-    await broker.createTopic(`${topic}-retry`, 1);
-    await broker.createTopic(`${topic}-dlt`, 1);
-    await produce(kafka, topic, [{ key: 'a', value: 'only' }]);
-    let calls = 0;
-    const sink = await RecordingSink.start(() => ({ status: ++calls === 1 ? 503 : 200 }));
-    // Every Produce request fails for a while: the bridge's copy cannot be acknowledged.
-    await broker.pushRequestErrors(ApiKey.Produce, NOT_ENOUGH_REPLICAS, 30);
-    const groupId = uniqueTopic('group');
-    const samples: { committed: number; copies: number }[] = [];
+  test('a copy Kafka did not acknowledge keeps the source offset uncommitted, and nothing is lost', async ({ sink, bridges }) => {
+    // A cluster of its own: three brokers, replication 3 and min.insync.replicas 2, so that with
+    // two brokers down Kafka refuses the copy with NOT_ENOUGH_REPLICAS. The controller runs
+    // apart from the brokers, so killing two of them leaves a quorum that shrinks the ISR.
+    const own = await startCluster({ brokers: 3, controller: 'separate' });
+    const kafka = own.client();
+    let bridge: Awaited<ReturnType<typeof bridges.inProcess>>['bridge'] | undefined;
     let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        // Committed first: a commit seen here happened before the copy count is read, so a
-        // commit past the record with no copy yet would be a real violation, not a race.
-        const committed = (await committedOffsets(kafka, groupId, topic)).get(0) ?? -1;
-        const copies = await total(`${topic}-retry`);
-        samples.push({ committed, copies });
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
-    const { bridge } = await startInProcess(
-      testConfig({ bootstrap: broker.bootstrap, groupId, routes: [{ topics: [topic], url: sink.url, attempts: 1, retry: { delays: ['1s'] } }] }),
-    );
+    let release = () => {};
     try {
+      const { topic } = await createRouteTopics(own, 'prodfail', { tiers: 1, replication: 3 });
+      await produce(kafka, topic, [{ key: 'a', value: 'only' }]);
+      // The broker that survives leads the source partition and coordinates the group: the
+      // fault hits the copy, not the bridge's fetches and commits.
+      const survivor = await own.leader(topic, 0);
+      let groupId = uniqueTopic('group');
+      while ((await own.coordinator(groupId)) !== survivor) groupId = uniqueTopic('group');
+      const victims = [1, 2, 3].filter((id) => id !== survivor);
+      // The first attempt is answered 503 only once two brokers are down, so the bridge writes
+      // its copy while Kafka cannot acknowledge it.
+      const faultInPlace = new Promise<void>((r) => (release = r));
+      let calls = 0;
+      sink.responder = async () => {
+        if (++calls === 1) {
+          await faultInPlace;
+          return { status: 503 };
+        }
+        return { status: 200 };
+      };
+      const samples: { committed: number; copies: number }[] = [];
+      const sampler = (async () => {
+        while (sampling) {
+          try {
+            // Committed first: a commit seen here happened before the copy count is read, so a
+            // commit past the record with no copy yet would be a real violation, not a race.
+            const committed = (await committedOffsets(kafka, groupId, topic)).get(0) ?? -1;
+            const copies = await recordCount(kafka, `${topic}-retry`);
+            samples.push({ committed, copies });
+          } catch {
+            // A read that met a dead broker is no sample.
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      const started = await bridges.inProcess(
+        testConfig({
+          bootstrap: own.bootstrap,
+          groupId,
+          // The first answer is held while the brokers go down: timing out would write the copy
+          // before Kafka refuses writes, into a leader still waiting for its dead followers. The
+          // session must be at least twice the endpoint timeout.
+          kafka: { sessionTimeout: '30s' },
+          routes: [{ topics: [topic], url: sink.url, attempts: 1, retry: { delays: ['1s'] }, endpoint: { url: sink.url, timeout: '15s' } }],
+        }),
+      );
+      bridge = started.bridge;
+      await waitFor('first attempt in flight', () => sink.requests.length >= 1, 20_000, 50);
+      await Promise.all(victims.map((id) => own.kill(id)));
+      await waitFor('only the survivor in sync on the retry topic', async () => (await inSyncReplicas(kafka, `${topic}-retry`, 0)).join() === String(survivor), 30_000, 200);
+      release();
+      // Until its client finds the survivor, the bridge may also fail to reach a dead broker;
+      // what matters is that Kafka itself refused the copy.
+      const copyErrors = () =>
+        started.logs.lines.filter((l) => l['msg'] === 'writing a copy failed; the record stays unfinished and the copy is written again').map((l) => String(l['error']));
+      const notEnoughReplicas = /fewer in-sync replicas/i;
+      await waitFor('Kafka refuses the copy with NOT_ENOUGH_REPLICAS', () => copyErrors().some((e) => notEnoughReplicas.test(e)), 30_000, 100).catch(() => undefined);
+      expect(copyErrors()).toContainEqual(expect.stringMatching(notEnoughReplicas));
+      // Kafka refuses the copy from now on: let the sampler watch that for a while.
+      const refusedFrom = samples.length;
+      await waitFor('samples taken while the copy is refused', () => samples.length - refusedFrom > 5, 30_000, 100);
+      await Promise.all(victims.map((id) => own.startNode(id)));
       await waitFor('copy acknowledged and source committed', () => samples.some((s) => s.copies === 1 && s.committed === 1), 40_000, 100);
       sampling = false;
       await sampler;
@@ -101,21 +132,22 @@ describe('failure ladder under restarts and produce errors', () => {
       const failures = await bridge.metrics.copyFailures.get();
       expect(failures.values[0]?.value ?? 0).toBeGreaterThan(0);
       await waitFor('delivered from the retry tier', () => sink.requests.length >= 2, 20_000);
+      await bridge.stop();
+      expect(sink.requests.map((r) => r.headers['idempotency-key'])).toEqual([`${topic}-0-0`, `${topic}-0-0`]);
     } finally {
       sampling = false;
-      await bridge.stop();
-      await sink.stop();
+      release();
+      // Before the cluster goes: a bridge stopping against no broker waits out its shutdown timeout.
+      await bridge?.stop();
+      await own.close();
     }
-    expect(sink.requests.map((r) => r.headers['idempotency-key'])).toEqual([`${topic}-0-0`, `${topic}-0-0`]);
-  }, 90_000);
+  }, 150_000);
 
-  it('onFailure: block holds a failing key in place while other keys flow, and keeps its order', async () => {
-    const topic = uniqueTopic('block');
-    await broker.createTopic(topic, 1);
-    await broker.createTopic(`${topic}-dlt`, 1);
+  test('onFailure: block holds a failing key in place while other keys flow, and keeps its order', async ({ cluster, kafka, sink, bridges }) => {
+    const { topic } = await createRouteTopics(cluster, 'block');
     let failingSince: number | undefined;
     const answers: { body: string; status: number; at: number }[] = [];
-    const sink = await RecordingSink.start((req) => {
+    sink.responder = (req) => {
       const body = req.body.toString();
       let status = 200;
       if (req.headers['kafka-key'] === 'K') {
@@ -124,7 +156,7 @@ describe('failure ladder under restarts and produce errors', () => {
       }
       answers.push({ body, status, at: Date.now() });
       return { status };
-    });
+    };
     const messages = [];
     for (let i = 0; i < 10; i++) {
       messages.push({ key: 'K', value: `K-${i}` });
@@ -132,9 +164,9 @@ describe('failure ladder under restarts and produce errors', () => {
     }
     await produce(kafka, topic, messages);
     const groupId = uniqueTopic('group');
-    const { bridge } = await startInProcess(
+    const { bridge } = await bridges.inProcess(
       testConfig({
-        bootstrap: broker.bootstrap,
+        bootstrap: cluster.bootstrap,
         groupId,
         routes: [
           {
@@ -150,13 +182,9 @@ describe('failure ladder under restarts and produce errors', () => {
         ],
       }),
     );
-    try {
-      await waitFor('key K delivered after its outage', () => answers.some((a) => a.body === 'K-9'), 30_000);
-      await waitFor('committed', () => fullyCommitted(kafka, groupId, topic), 10_000, 200);
-    } finally {
-      await bridge.stop();
-      await sink.stop();
-    }
+    await waitFor('key K delivered after its outage', () => answers.some((a) => a.body === 'K-9'), 30_000);
+    await waitFor('committed', () => fullyCommitted(kafka, groupId, topic), 10_000, 200);
+    await bridge.stop();
     const others = answers.filter((a) => a.body.startsWith('O'));
     expect(others).toHaveLength(10);
     // Other keys did not wait for K's 3 s outage.
@@ -169,25 +197,25 @@ describe('failure ladder under restarts and produce errors', () => {
     expect(failures.every((a) => a.body === 'K-0')).toBe(true);
     expect(k.filter((a) => a.status === 200).map((a) => a.body)).toEqual(Array.from({ length: 10 }, (_, i) => `K-${i}`));
     expect(k.findIndex((a) => a.status === 200)).toBe(failures.length);
-    expect(await total(`${topic}-dlt`)).toBe(0);
+    expect(await recordCount(kafka, `${topic}-dlt`)).toBe(0);
   }, 60_000);
 
-  it('a missing dead-letter topic stops the bridge with its name; check says the same', async () => {
+  test('a missing dead-letter topic stops the bridge with its name; check says the same', async ({ cluster, kafka, bridges }) => {
     const topic = uniqueTopic('nodlt');
-    await broker.createTopic(topic, 1);
-    await broker.createTopic(`${topic}-retry`, 1);
+    await cluster.createTopic({ name: topic, partitions: 1 });
+    await cluster.createTopic({ name: `${topic}-retry`, partitions: 1 });
     const config = testConfigObject({
-      bootstrap: broker.bootstrap,
+      bootstrap: cluster.bootstrap,
       groupId: uniqueTopic('group'),
       routes: [{ topics: [topic], url: 'http://127.0.0.1:9/never', retry: { delays: ['1h'] } }],
     });
-    const run = spawnBridge(config, ['run']);
+    const run = bridges.spawn(config, ['run']);
     expect(await run.exited).not.toBe(0);
     const runErr = run.stderr.join('');
     expect(runErr).toContain(`${topic}-dlt`);
     expect(runErr).not.toContain(`${topic}-retry,`);
     expect(runErr).toContain('-retry"');
-    const check = spawnBridge(config, ['check']);
+    const check = bridges.spawn(config, ['check']);
     expect(await check.exited).not.toBe(0);
     expect(check.stderr.join('')).toContain(`${topic}-dlt`);
     // Nothing was auto-created by looking.

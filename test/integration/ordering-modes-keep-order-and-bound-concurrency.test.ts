@@ -1,21 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Kafka } from 'kafkajs';
-import { DevBroker } from '../support/dev-broker.ts';
-import { RecordingSink, type SinkRequest } from '../support/recording-sink.ts';
-import { fullyCommitted, kafkaFor, produce, uniqueTopic, waitFor } from '../support/kafka-helpers.ts';
-import { startInProcess, testConfig } from '../support/test-bridge.ts';
-
-let broker: DevBroker;
-let kafka: Kafka;
-
-beforeAll(async () => {
-  broker = await DevBroker.start();
-  kafka = kafkaFor(broker.bootstrap);
-});
-
-afterAll(async () => {
-  await broker?.stop();
-});
+import type { KafkaCluster } from '../../tools/kafka/kafka-cluster.ts';
+import type { RecordingSink, SinkRequest } from '../support/recording-sink.ts';
+import { fullyCommitted, produce, uniqueTopic, waitFor } from '../support/kafka-helpers.ts';
+import { testConfig } from '../support/test-bridge.ts';
+import { createRouteTopics, test, type Bridges } from '../support/fixtures.ts';
 
 /** Tracks open requests per partition as the sink sees them. */
 function concurrencyProbe(delayMs: number) {
@@ -37,10 +26,15 @@ function concurrencyProbe(delayMs: number) {
   return { responder, maxOpen, maxTotal: () => maxTotal };
 }
 
-async function run(ordering: string, keys: number, count: number, partitions: number, delayMs: number) {
-  const topic = uniqueTopic(`order-${ordering}`);
-  await broker.createTopic(topic, partitions);
-  await broker.createTopic(`${topic}-dlt`, partitions);
+interface Run {
+  readonly cluster: KafkaCluster;
+  readonly kafka: Kafka;
+  readonly sink: RecordingSink;
+  readonly bridges: Bridges;
+}
+
+async function run({ cluster, kafka, sink, bridges }: Run, ordering: string, keys: number, count: number, partitions: number, delayMs: number) {
+  const { topic } = await createRouteTopics(cluster, `order-${ordering}`, { partitions });
   await produce(
     kafka,
     topic,
@@ -48,24 +42,20 @@ async function run(ordering: string, keys: number, count: number, partitions: nu
     1000,
   );
   const probe = concurrencyProbe(delayMs);
-  const sink = await RecordingSink.start(probe.responder);
+  sink.responder = probe.responder;
   const groupId = uniqueTopic('group');
-  const { bridge } = await startInProcess(
-    testConfig({ bootstrap: broker.bootstrap, groupId, routes: [{ topics: [topic], url: sink.url, ordering, maxInFlight: 64 }] }),
+  const { bridge } = await bridges.inProcess(
+    testConfig({ bootstrap: cluster.bootstrap, groupId, routes: [{ topics: [topic], url: sink.url, ordering, maxInFlight: 64 }] }),
   );
-  try {
-    await waitFor('every record delivered', () => sink.requests.length >= count, 60_000);
-    await waitFor('committed', () => fullyCommitted(kafka, groupId, topic), 20_000, 250);
-  } finally {
-    await bridge.stop();
-    await sink.stop();
-  }
-  return { sink, probe };
+  await waitFor('every record delivered', () => sink.requests.length >= count, 60_000);
+  await waitFor('committed', () => fullyCommitted(kafka, groupId, topic), 20_000, 250);
+  await bridge.stop();
+  return probe;
 }
 
 describe('ordering modes', () => {
-  it('key: per-key order holds with 1,000 keys while many keys are in flight at once', async () => {
-    const { sink, probe } = await run('key', 1000, 4000, 4, 5);
+  test('key: per-key order holds with 1,000 keys while many keys are in flight at once', async ({ cluster, kafka, sink, bridges }) => {
+    const probe = await run({ cluster, kafka, sink, bridges }, 'key', 1000, 4000, 4, 5);
     const lastSeq = new Map<string, number>();
     for (const r of sink.requests) {
       const { key, seq } = JSON.parse(r.body.toString()) as { key: string; seq: number };
@@ -77,8 +67,8 @@ describe('ordering modes', () => {
     expect(probe.maxTotal()).toBeLessThanOrEqual(64);
   }, 90_000);
 
-  it('partition: never more than one record in flight per partition', async () => {
-    const { sink, probe } = await run('partition', 50, 600, 3, 2);
+  test('partition: never more than one record in flight per partition', async ({ cluster, kafka, sink, bridges }) => {
+    const probe = await run({ cluster, kafka, sink, bridges }, 'partition', 50, 600, 3, 2);
     expect(sink.requests).toHaveLength(600);
     expect([...probe.maxOpen.values()]).toEqual([1, 1, 1]);
     // Order within a partition is offset order.
