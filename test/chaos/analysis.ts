@@ -97,7 +97,7 @@ export interface LogLine {
 /**
  * Rebalances of the main consumer group: every member logs "partitions assigned" once per
  * generation, and the members of one generation get their assignment within moments of each
- * other (a generation on the dev broker takes seconds to form). Lines less than `gapMs` apart
+ * other. Lines less than `gapMs` apart
  * are one generation; the first generation is not a rebalance.
  */
 export function countRebalances(logsPerProcess: readonly (readonly LogLine[])[], gapMs = 2000): { rebalances: number; joins: number; generations: number[] } {

@@ -1,7 +1,7 @@
 /**
  * The chaos run: `node test/chaos/run-chaos.ts [--minutes 10] [--seed N] [--report docs/reliability.md]`
  *
- * One dev broker with a topic of 3 partitions and its retry and dead-letter topics; a steady
+ * One Apache Kafka broker (tools/kafka) with a topic of 3 partitions and its retry and dead-letter topics; a steady
  * workload of records with per-key sequence numbers; two bridge instances (the real CLI, one
  * consumer group); and for the whole run, at random:
  *
@@ -29,7 +29,8 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Kafka } from 'kafkajs';
-import { DevBroker } from '../support/dev-broker.ts';
+import type { KafkaCluster } from '../../tools/kafka/kafka-cluster.ts';
+import { startCluster } from '../support/fixtures.ts';
 import { kafkaFor, uniqueTopic } from '../support/kafka-helpers.ts';
 import { testConfigObject } from '../support/test-bridge.ts';
 import { quietKnownWarnings } from '../../src/kafka/kafka-client.ts';
@@ -67,11 +68,6 @@ const FLAP_WEIGHTS: [FlapKind, number][] = [
   ['outage', 2],
   ['permanent-400', 2],
 ];
-
-/** The dev broker keeps about 5 MiB or 100k batches per partition and drops older data silently. */
-const PARTITION_BYTES_LIMIT = 5 * 1024 * 1024;
-/** Rough bytes per workload record in the log (value, key, record overhead). */
-const BYTES_PER_RECORD = 70;
 
 /** Bounded waits of the final phase. */
 const LAG_WAIT_MS = 180_000;
@@ -187,7 +183,7 @@ const opts = readOptions();
 const runStart = Date.now();
 const events: ChaosEvent[] = [];
 const violations: string[] = [];
-let broker: DevBroker | undefined;
+let broker: KafkaCluster | undefined;
 let sink: FaultSink | undefined;
 let sampler: CommitSampler | undefined;
 let producer: SteadyProducer | undefined;
@@ -212,7 +208,7 @@ async function teardown(): Promise<void> {
   }
   await within(Promise.allSettled([sampler?.stop(), producer?.stop()]), 5_000);
   await within(Promise.allSettled([sink?.stop()]), 3_000);
-  await within(Promise.allSettled([broker?.stop()]), 6_000);
+  await within(Promise.allSettled([broker?.close()]), 6_000);
 }
 
 function abort(reason: string, code: number): void {
@@ -287,12 +283,6 @@ function exitCause(i: Instance): string {
 
 async function main(): Promise<number> {
   const chaosMs = Math.round(opts.minutes * 60_000);
-  const perPartitionBytes = ((opts.rate * chaosMs) / 1000 / PARTITIONS) * BYTES_PER_RECORD;
-  if (perPartitionBytes > 0.8 * PARTITION_BYTES_LIMIT) {
-    usageError(
-      `--rate ${opts.rate} for ${opts.minutes} min writes about ${(perPartitionBytes / 2 ** 20).toFixed(1)} MiB per partition; the dev broker keeps about 5 MiB per partition and drops older data (lower --rate or --minutes)`,
-    );
-  }
   const logsDir = opts.logs ?? join(tmpdir(), `kafka-http-bridge-chaos-${opts.seed}-${runStart}`);
   mkdirSync(logsDir, { recursive: true });
   say(`seed ${opts.seed} · ${opts.minutes} min of chaos · ${opts.rate} records/s over ${opts.keys} keys · evidence in ${logsDir}`);
@@ -300,12 +290,12 @@ async function main(): Promise<number> {
   const rngKills = new Prng(opts.seed);
   const rngFlaps = new Prng(opts.seed ^ 0x5bd1e995);
 
-  broker = await DevBroker.start({ brokers: 1 });
+  broker = await startCluster();
   const topic = uniqueTopic('chaos');
   const retryTopic = `${topic}-retry`;
   const dltTopic = `${topic}-dlt`;
   const groupId = uniqueTopic('chaos-group');
-  for (const t of [topic, retryTopic, dltTopic]) await broker.createTopic(t, PARTITIONS, 1);
+  for (const name of [topic, retryTopic, dltTopic]) await broker.createTopic({ name, partitions: PARTITIONS });
   const kafka = kafkaFor(broker.bootstrap);
   const faultSink = (sink = await FaultSink.start());
   const counts = new AnswerCounts();
@@ -502,7 +492,7 @@ async function main(): Promise<number> {
 
   if (base.lost.length > 0) violations.push(`L: ${base.lost.length} records neither delivered nor copied, e.g. ${base.lost.slice(0, 10).join(', ')}`);
   if (stranded.length > 0) violations.push(`L: ${stranded.length} records only in the retry topic after the heal (never delivered, never dead-lettered), e.g. ${stranded.slice(0, 10).join(', ')}`);
-  if (truncated.length > 0) violations.push(`L: the dev broker dropped old data (${truncated.join('; ')}): the run was too big for it`);
+  if (truncated.length > 0) violations.push(`L: Kafka no longer holds the oldest records (${truncated.join('; ')}): retention cut the run short`);
   if (base.duplicates > allowed) violations.push(`D: ${base.duplicates} duplicates > allowed ${allowed}`);
   for (const o of base.orderViolations) violations.push(`O: ${o}`);
   for (const c of commits.examples) violations.push(`C: ${c}`);
@@ -595,7 +585,7 @@ async function main(): Promise<number> {
     `Faults: a kill every ${KILL_EVERY_MS[0] / 1000}–${KILL_EVERY_MS[1] / 1000} s (kill -9 or SIGTERM, even odds), back after ${DOWN_FOR_MS[0] / 1000}–${DOWN_FOR_MS[1] / 1000} s; a sink flap after ${HEALTHY_FOR_MS[0] / 1000}–${HEALTHY_FOR_MS[1] / 1000} s of health: 5xx bursts (${BURST_SHARE * 100} % of requests 503), slow (${SLOW_SHARE * 100} % answered 504 after ${fmtS(SLOW_ANSWER_MS)}), outages (every request 503), permanent 400s (${POISON_SHARE * 100} % of records).`,
   ];
   const command = `node test/chaos/run-chaos.ts --minutes ${opts.minutes} --seed ${opts.seed}${opts.rate !== 100 ? ` --rate ${opts.rate}` : ''}${opts.keys !== 100 ? ` --keys ${opts.keys}` : ''}`;
-  const environment = `**Node** ${process.version} · **cores** ${cpus().length} · **memory** ${(totalmem() / 2 ** 30).toFixed(1)} GiB · ${process.platform}/${process.arch} · one dev broker, two bridge processes, the sink and this orchestrator on the same machine`;
+  const environment = `**Node** ${process.version} · **cores** ${cpus().length} · **memory** ${(totalmem() / 2 ** 30).toFixed(1)} GiB · ${process.platform}/${process.arch} · one Apache Kafka ${broker?.version ?? ''} broker, two bridge processes, the sink and this orchestrator on the same machine`;
   const summary = renderSummary({ command, date: new Date().toISOString().slice(0, 10), environment, rows, verdicts, notes, violations });
 
   // Evidence for whoever has to look into a violation.

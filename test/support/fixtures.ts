@@ -11,8 +11,6 @@
  *
  * Usage: `import { test } from '../support/fixtures.ts'` and `test('…', async ({ cluster, sink, bridges }) => …)`.
  */
-/* eslint-disable no-empty-pattern -- vitest reads a fixture's dependencies from the destructuring
-   pattern of its first parameter, so a fixture that needs none must still write `{}`. */
 import { test as base } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { KafkaCluster, type KafkaClusterOptions } from '../../tools/kafka/kafka-cluster.ts';
