@@ -384,7 +384,7 @@ export const routeSchema: convict.Schema<RouteInput> = {
   },
   headers: {
     strip: {
-      doc: 'Kafka header names removed from retry and dead-letter copies.',
+      doc: 'Kafka header names removed from retry and dead-letter copies (case-insensitive).',
       format: FORMAT.kafkaHeaderNames,
       default: ['kafka_exception-stacktrace', 'kafka_dlt-exception-stacktrace', '__connect.errors.exception.stacktrace'],
     },

@@ -8,12 +8,15 @@
  * - every attempt has one deadline, `endpoint.timeout`, for everything: connecting, sending,
  *   the response headers AND the body. undici's own bodyTimeout only bounds the pause
  *   between two chunks, so a body trickling a byte a second would never trip it;
- * - redirects are never followed (see the pool below).
+ * - redirects are never followed (see the pool below);
+ * - an error body is sampled for `bridge-error` and the log, with every credential this
+ *   request carried redacted first: careless servers echo the authorization header they
+ *   refused, and the sample would copy a live token into the dead-letter topic.
  */
 import type { EventEmitter } from 'node:events';
 import { Pool } from 'undici';
 import type { RouteConfig } from '../config/types.ts';
-import { revealHeader } from '../config/secret.ts';
+import { revealHeader, Secret } from '../config/secret.ts';
 import type { BridgeRecord } from '../kafka/record.ts';
 import { idempotencyKey } from '../kafka/record.ts';
 import { createEndpointAuth, type EndpointAuth } from './auth/endpoint-auth.ts';
@@ -26,6 +29,7 @@ import { SIGNATURE_HEADERS, WebhookSigner } from './webhook-signature.ts';
 
 /** How much of an error response body is kept for the `bridge-error` message. */
 const ERROR_SNIPPET_BYTES = 200;
+const REDACTED = '[redacted]';
 const EMPTY = Buffer.alloc(0);
 
 export class HttpEndpoint {
@@ -39,6 +43,8 @@ export class HttpEndpoint {
   readonly #auth: EndpointAuth | undefined;
   readonly #signer: WebhookSigner | undefined;
   readonly #deadlines: AttemptDeadlines;
+  /** Values of the secret static headers, as sent: redacted from error bodies. */
+  readonly #secretHeaders: readonly string[];
 
   constructor(route: RouteConfig) {
     const { endpoint } = route;
@@ -61,6 +67,7 @@ export class HttpEndpoint {
     this.#signer = endpoint.signing === undefined ? undefined : new WebhookSigner(endpoint.signing.key);
     const fixed: string[] = [];
     for (const [name, value] of Object.entries(endpoint.headers)) fixed.push(name.toLowerCase(), revealHeader(value));
+    this.#secretHeaders = Object.values(endpoint.headers).flatMap((value) => (value instanceof Secret ? [value.reveal()] : []));
     // Headers the bridge computes itself are never taken from a Kafka record, whatever
     // forwardHeaders says: a producer must not be able to supply credentials or signatures.
     const own = new Set<string>([...(this.#auth === undefined ? [] : ['authorization']), ...(this.#signer === undefined ? [] : SIGNATURE_HEADERS)]);
@@ -151,7 +158,8 @@ export class HttpEndpoint {
         await response.body.dump({ limit: Math.max(1, this.#maxResponseBytes) });
         return resultFromStatus(status, this.#route.statuses);
       }
-      const snippet = await readSnippet(response.body, this.#maxResponseBytes);
+      const sent = credential === undefined ? this.#secretHeaders : [...this.#secretHeaders, credential];
+      const snippet = await readSnippet(response.body, this.#maxResponseBytes, sent.flatMap(secretForms));
       return resultFromStatus(status, this.#route.statuses, response.headers['retry-after'], snippet);
     } catch (error) {
       if (deadline.reason !== undefined) {
@@ -170,14 +178,56 @@ function outageResult(outage: Outage): AttemptResult {
   return { verdict: Verdict.transient, reason: outage.reason, message: `OAuth token endpoint unavailable: ${outage.detail}`, outage };
 }
 
-/** Reads the start of an error body for the log/header message, discarding the rest (bounded). */
+/**
+ * The forms in which a header value sent as a credential could come back in a body: the value
+ * without its scheme (`Bearer <token>` → `<token>`, which also covers the whole value), and for
+ * Basic the decoded password as well.
+ */
+function secretForms(value: string): string[] {
+  const space = value.indexOf(' ');
+  const param = space < 0 ? value : value.slice(space + 1);
+  const forms = [param];
+  if (space > 0 && value.slice(0, space).toLowerCase() === 'basic') {
+    const pair = Buffer.from(param, 'base64').toString('utf8');
+    forms.push(pair.slice(pair.indexOf(':') + 1));
+  }
+  return forms.filter((form) => form.trim() !== '');
+}
+
+/**
+ * Replaces every secret in `text` with [redacted], longest first. When `cut` (the sample ends
+ * where the body went on), a trailing piece that starts a secret is dropped too: the rest of
+ * that secret was not read, so it could not be recognised whole. The message keeps no more
+ * than the sample, so no later part of the body can bring a secret into view.
+ */
+function redact(text: string, secrets: readonly string[], cut: boolean): string {
+  let out = text;
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) out = out.replaceAll(secret, REDACTED);
+  if (!cut) return out;
+  for (const secret of secrets) {
+    for (let n = Math.min(secret.length - 1, out.length); n > 0; n--) {
+      if (out.endsWith(secret.slice(0, n))) {
+        out = out.slice(0, -n);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Reads the start of an error body for the log/header message, discarding the rest (bounded),
+ * with the secrets in `secrets` redacted.
+ */
 async function readSnippet(
   body: AsyncIterable<Buffer> & { destroy(): void },
   limit: number,
+  secrets: readonly string[],
 ): Promise<string> {
   const parts: Buffer[] = [];
   let kept = 0;
   let seen = 0;
+  let cut = false;
   try {
     for await (const chunk of body) {
       seen += chunk.length;
@@ -187,12 +237,15 @@ async function readSnippet(
       }
       if (seen > limit) {
         body.destroy();
+        cut = true;
         break;
       }
     }
   } catch {
     // A broken error body (or one cut off by the deadline) does not change the status we
     // already have.
+    cut = true;
   }
-  return oneLine(Buffer.concat(parts).toString('utf8'), ERROR_SNIPPET_BYTES);
+  const text = redact(Buffer.concat(parts).toString('utf8'), secrets, cut || seen > kept);
+  return oneLine(text, ERROR_SNIPPET_BYTES);
 }

@@ -50,6 +50,12 @@ function byteLength(value: Buffer | string): number {
 
 /** The original headers after hygiene, without any `bridge-*` metadata. */
 export function cleanHeaders(headers: IHeaders, hygiene: HeaderHygiene): IHeaders {
+  // Strip names match case-insensitively, although Kafka header names are case-sensitive on
+  // the wire. The list is a deny list for hygiene: a header spelt `Kafka_Exception-Stacktrace`
+  // by some producer or interceptor would otherwise ride along on every copy, while matching
+  // too widely can only drop a header whose name differs from a listed one by case alone,
+  // which nobody attaches on purpose. The defaults are unaffected (Spring and Connect use fixed
+  // lower case), and the route's other header list, forwardHeaders, is case-insensitive too.
   const strip = new Set(hygiene.strip.map((h) => h.toLowerCase()));
   const out: IHeaders = {};
   for (const [name, raw] of Object.entries(headers)) {

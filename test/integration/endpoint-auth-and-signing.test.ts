@@ -3,7 +3,7 @@
  * their file (atomic rename and the Kubernetes symlink swap), Basic, OAuth2 client
  * credentials (cache, one token request at a time, expiry, 401 → one refresh and one retry,
  * both client authentication methods, outage and recovery), and signatures the receiver
- * verifies with the same key.
+ * verifies with the same key, on every attempt and retry hop of a record (on Apache Kafka).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -12,8 +12,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HttpEndpoint } from '../../src/delivery/http-endpoint.ts';
 import { endpointFor, record } from '../support/endpoint-harness.ts';
-import { waitFor } from '../support/kafka-helpers.ts';
+import { createRouteTopics, test } from '../support/fixtures.ts';
+import { fullyCommitted, produce, recordCount, uniqueTopic, waitFor } from '../support/kafka-helpers.ts';
 import { RecordingSink, type SinkRequest } from '../support/recording-sink.ts';
+import { testConfig } from '../support/test-bridge.ts';
 import { TokenEndpoint } from '../support/token-endpoint.ts';
 
 let dir: string;
@@ -32,6 +34,16 @@ const authorizations = (requests: readonly SinkRequest[] = sink.requests): Array
   requests.map((r) => (typeof r.headers.authorization === 'string' ? r.headers.authorization : undefined));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What a receiver does: recompute the HMAC over id, timestamp and the raw body it received, and compare. */
+function expectValidSignature(key: Buffer, request: SinkRequest): void {
+  const id = String(request.headers['webhook-id']);
+  const timestamp = String(request.headers['webhook-timestamp']);
+  const expected = createHmac('sha256', key).update(`${id}.${timestamp}.`).update(request.body).digest();
+  const [version, signature] = String(request.headers['webhook-signature']).split(',');
+  expect(version).toBe('v1');
+  expect(timingSafeEqual(Buffer.from(signature!, 'base64'), expected)).toBe(true);
+}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bridge-auth-'));
@@ -243,13 +255,47 @@ describe('signing', () => {
     expect(id).toBe(request!.headers['idempotency-key']);
     expect(Number(timestamp)).toBeGreaterThanOrEqual(before);
     expect(Number(timestamp)).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
-    // What a receiver does: recompute over the raw body it received and compare.
-    const expected = createHmac('sha256', key).update(`${id}.${timestamp}.`).update(request!.body).digest();
-    const [version, signature] = String(request!.headers['webhook-signature']).split(',');
-    expect(version).toBe('v1');
-    expect(timingSafeEqual(Buffer.from(signature!, 'base64'), expected)).toBe(true);
+    expectValidSignature(key, request!);
     expect(request!.body.equals(body)).toBe(true);
   });
+
+  test('a second attempt and a retry hop keep webhook-id, get a fresh webhook-timestamp and a valid signature', async ({ cluster, kafka, sink: receiver, bridges }) => {
+    const { topic, retry } = await createRouteTopics(cluster, 'signed', { tiers: 1 });
+    const key = Buffer.alloc(32, 0x2b);
+    const secretFile = join(dir, 'signing-secret-hops');
+    writeFileSync(secretFile, `whsec_${key.toString('base64')}`);
+    // Each failed answer takes 1.1 s, so every attempt starts more than a second after the one
+    // before: a timestamp taken afresh for each attempt must be a later unix second.
+    receiver.responder = (req) => (req.n <= 2 ? { status: 503, delayMs: 1100 } : { status: 200 });
+    await produce(kafka, topic, [{ key: 'k', value: '{"signed":"über"}' }]);
+    const groupId = uniqueTopic('group');
+    await bridges.inProcess(
+      testConfig({
+        bootstrap: cluster.bootstrap,
+        groupId,
+        routes: [{ topics: [topic], url: receiver.url, attempts: 2, retry: { delays: ['1s'] }, endpoint: { url: receiver.url, timeout: '2s', signing: { secretFile } } }],
+      }),
+    );
+    await waitFor('delivered from the retry topic', () => receiver.requests.length >= 3, 30_000);
+    await waitFor('both groups committed', async () => (await fullyCommitted(kafka, groupId, topic)) && (await fullyCommitted(kafka, `${groupId}-retry`, retry[0]!)), 10_000, 200);
+    const requests = receiver.requests;
+    // Attempt 1 and 2 in process on the main topic, attempt 3 after a hop through the retry topic.
+    expect(requests.map((r) => r.headers['kafka-delivery-attempt'])).toEqual(['1', '2', '3']);
+    expect(await recordCount(kafka, retry[0]!)).toBe(1);
+    for (const request of requests) {
+      expect(request.headers['webhook-id']).toBe(`${topic}-0-0`);
+      expect(request.headers['webhook-id']).toBe(request.headers['idempotency-key']);
+      expectValidSignature(key, request);
+      // The attempt's own time: the second the request left, not the first attempt's.
+      const sentAt = Number(request.headers['webhook-timestamp']);
+      expect(sentAt).toBeLessThanOrEqual(Math.floor(request.receivedAt / 1000));
+      expect(sentAt).toBeGreaterThanOrEqual(Math.floor(request.receivedAt / 1000) - 1);
+    }
+    const stamps = requests.map((r) => Number(r.headers['webhook-timestamp']));
+    expect(stamps[1]).toBeGreaterThan(stamps[0]!);
+    expect(stamps[2]).toBeGreaterThan(stamps[1]!);
+    expect(new Set(requests.map((r) => r.headers['webhook-signature'])).size).toBe(3);
+  }, 60_000);
 
   it('producers cannot supply the signature or the authorization header through forwarded Kafka headers', async () => {
     const secretFile = join(dir, 'signing-secret-2');

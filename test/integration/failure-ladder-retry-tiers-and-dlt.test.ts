@@ -1,7 +1,33 @@
 import { describe, expect } from 'vitest';
-import { endOffsets, fullyCommitted, produce, readAll, uniqueTopic, waitFor, recordCount } from '../support/kafka-helpers.ts';
+import { endOffsets, fullyCommitted, produce, readAll, uniqueTopic, waitFor, recordCount, type ReadRecord } from '../support/kafka-helpers.ts';
 import { testConfig } from '../support/test-bridge.ts';
 import { createRouteTopics, test } from '../support/fixtures.ts';
+
+/** headers.maxValueBytes by default (8 KiB). */
+const CAP = 8192;
+
+/**
+ * Headers that only header hygiene tells apart: two small ones on the default strip list
+ * (far under the size cap, so only the strip list can drop them), one in another case, an
+ * ordinary small one, and one value at the cap and one a byte over it.
+ */
+const hygieneProbe = {
+  'kafka_dlt-exception-stacktrace': 'at Small.trace(Small.java:1)',
+  '__connect.errors.exception.stacktrace': 'at Connect.trace',
+  'KAFKA_EXCEPTION-STACKTRACE': 'at Upper.case',
+  'x-tenant': 'acme',
+  'at-cap': Buffer.alloc(CAP, 97),
+  'over-cap': Buffer.alloc(CAP + 1, 98),
+};
+
+function expectHygiene(copy: ReadRecord, where: string): void {
+  expect(copy.headers['kafka_dlt-exception-stacktrace'], where).toBeUndefined();
+  expect(copy.headers['__connect.errors.exception.stacktrace'], where).toBeUndefined();
+  expect(copy.headers['KAFKA_EXCEPTION-STACKTRACE'], where).toBeUndefined();
+  expect(copy.headers['x-tenant'], where).toBe('acme');
+  expect(copy.headers['at-cap'], where).toBe('a'.repeat(CAP));
+  expect(copy.headers['over-cap'], where).toBeUndefined();
+}
 
 describe('failure ladder', () => {
   test('always-503 climbs main → retry-1 → retry-2 → DLT, waiting each delay, with one idempotency key', async ({ cluster, kafka, sink, bridges }) => {
@@ -11,12 +37,16 @@ describe('failure ladder', () => {
       {
         key: 'order-1',
         value: '{"id":1}',
-        headers: { traceparent: '00-trace-01', 'kafka_exception-stacktrace': Buffer.alloc(20 * 1024, 120) },
+        headers: { traceparent: '00-trace-01', 'kafka_exception-stacktrace': Buffer.alloc(20 * 1024, 120), ...hygieneProbe },
       },
     ]);
     const groupId = uniqueTopic('group');
     const { bridge } = await bridges.inProcess(
-      testConfig({ bootstrap: cluster.bootstrap, groupId, routes: [{ topics: [topic], url: sink.url, attempts: 2, retry: { delays: ['2s', '4s'] } }] }),
+      testConfig({
+        bootstrap: cluster.bootstrap,
+        groupId,
+        routes: [{ name: 'ladder', topics: [topic], url: sink.url, attempts: 2, retry: { delays: ['2s', '4s'] } }],
+      }),
     );
     await waitFor('dead-lettered', async () => (await recordCount(kafka, `${topic}-dlt`)) === 1, 30_000, 200);
     await waitFor('every group committed', async () =>
@@ -56,8 +86,20 @@ describe('failure ladder', () => {
     expect(dlt!.headers['bridge-due-at']).toBeUndefined();
     expect(dlt!.headers['kafka_exception-stacktrace']).toBeUndefined();
     const [retry1] = await readAll(kafka, `${topic}-retry-1`);
+    const [retry2] = await readAll(kafka, `${topic}-retry-2`);
     expect(retry1!.headers['bridge-due-at']).toMatch(/^\d{4}-/);
     expect(retry1!.headers['kafka_exception-stacktrace']).toBeUndefined();
+    for (const [where, copy] of [['retry-1', retry1!], ['retry-2', retry2!], ['dlt', dlt!]] as const) {
+      expectHygiene(copy, where);
+      expect(copy.headers['bridge-route'], where).toBe('ladder');
+    }
+    // The first failure is the main topic's: set when the first hop's attempts ended (after
+    // the second request, before the copy was written) and never moved by a later hop.
+    const firstFailure = retry1!.headers['bridge-first-failure-at']!;
+    expect(Date.parse(firstFailure)).toBeGreaterThanOrEqual(attempts[1]!.receivedAt);
+    expect(Date.parse(firstFailure)).toBeLessThanOrEqual(retry1!.timestamp);
+    expect(retry2!.headers['bridge-first-failure-at']).toBe(firstFailure);
+    expect(dlt!.headers['bridge-first-failure-at']).toBe(firstFailure);
   }, 60_000);
 
   test('a 400 goes straight to the DLT and never to a retry topic', async ({ cluster, kafka, sink, bridges }) => {

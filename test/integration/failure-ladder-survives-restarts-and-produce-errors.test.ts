@@ -1,6 +1,6 @@
 import { describe, expect } from 'vitest';
 import type { Kafka } from 'kafkajs';
-import { committedOffsets, fullyCommitted, produce, uniqueTopic, waitFor, recordCount } from '../support/kafka-helpers.ts';
+import { committedOffsets, fullyCommitted, produce, readAll, uniqueTopic, waitFor, recordCount } from '../support/kafka-helpers.ts';
 import { testConfig, testConfigObject } from '../support/test-bridge.ts';
 import { createRouteTopics, startCluster, test } from '../support/fixtures.ts';
 
@@ -199,6 +199,101 @@ describe('failure ladder under restarts and produce errors', () => {
     expect(k.findIndex((a) => a.status === 200)).toBe(failures.length);
     expect(await recordCount(kafka, `${topic}-dlt`)).toBe(0);
   }, 60_000);
+
+  test('onFailure: block sends a permanent failure to the DLT, and the key goes on behind it', async ({ cluster, kafka, sink, bridges }) => {
+    const { topic, dlt } = await createRouteTopics(cluster, 'blockdlt');
+    const tries = new Map<string, number>();
+    sink.responder = (req) => {
+      const body = req.body.toString();
+      const n = (tries.get(body) ?? 0) + 1;
+      tries.set(body, n);
+      // K-0 fails transiently three times (held in place), K-1 is refused for good.
+      if (body === 'K-0' && n <= 3) return { status: 503 };
+      return { status: body === 'K-1' ? 400 : 200 };
+    };
+    await produce(kafka, topic, ['K-0', 'K-1', 'K-2'].map((value) => ({ key: 'K', value })));
+    const groupId = uniqueTopic('group');
+    const { bridge } = await bridges.inProcess(
+      testConfig({
+        bootstrap: cluster.bootstrap,
+        groupId,
+        routes: [{ topics: [topic], url: sink.url, attempts: 2, onFailure: 'block', circuitBreaker: { enabled: false } }],
+      }),
+    );
+    await waitFor('committed to the end', () => fullyCommitted(kafka, groupId, topic), 20_000, 100);
+    await bridge.stop();
+    // Held in place past `attempts`, then delivered; the permanent failure was not retried.
+    expect(sink.requests.map((r) => `${r.body.toString()} ${r.headers['kafka-delivery-attempt']}`)).toEqual(['K-0 1', 'K-0 2', 'K-0 3', 'K-0 4', 'K-1 1', 'K-2 1']);
+    const copies = await readAll(kafka, dlt);
+    expect(copies).toHaveLength(1);
+    expect(copies[0]!.value?.toString()).toBe('K-1');
+    expect(copies[0]!.headers).toMatchObject({ 'bridge-reason': 'http-400', 'bridge-http-status': '400', 'bridge-attempts': '1', 'bridge-original-offset': '1' });
+  }, 60_000);
+
+  test('onFailure: block for three session timeouts: no rebalance, no duplicate, the commit held at the blocked record', async ({ cluster, kafka, sink, bridges }) => {
+    const SESSION_MS = 6000;
+    const { topic, dlt } = await createRouteTopics(cluster, 'blocklong');
+    let blocking = true;
+    sink.responder = (req) => ({ status: blocking && req.body.toString() === 'blocked' ? 503 : 200 });
+    // Offset 0 is delivered at once, offset 1 blocks its key, the rest (other keys, then the
+    // blocked key again) go on or wait behind it.
+    await produce(kafka, topic, [
+      { key: 'A', value: 'first' },
+      { key: 'K', value: 'blocked' },
+      ...Array.from({ length: 10 }, (_, i) => ({ key: `other-${i}`, value: `other-${i}` })),
+      { key: 'K', value: 'K-after' },
+    ]);
+    const groupId = uniqueTopic('group');
+    const { bridge, logs } = await bridges.inProcess(
+      testConfig({
+        bootstrap: cluster.bootstrap,
+        groupId,
+        logLevel: 'info',
+        kafka: { sessionTimeout: `${SESSION_MS}ms`, heartbeatInterval: '1s' },
+        routes: [{ topics: [topic], url: sink.url, attempts: 2, onFailure: 'block', backoff: { initial: '200ms', max: '1s' }, circuitBreaker: { enabled: false } }],
+      }),
+    );
+    const members = async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const { groups } = await admin.describeGroups([groupId]);
+        return groups[0]!.members.map((m) => m.memberId).sort();
+      } finally {
+        await admin.disconnect();
+      }
+    };
+    const committed = async () => (await committedOffsets(kafka, groupId, topic)).get(0) ?? -1;
+    await waitFor('offset 0 committed', async () => (await committed()) === 1, 20_000, 100);
+    await waitFor('the other keys delivered', () => sink.requests.filter((r) => r.body.toString().startsWith('other-')).length === 10, 10_000, 50);
+    const membersBefore = await members();
+    // Sample the committed offset through the admin API while the record blocks.
+    const samples: number[] = [];
+    const blockedUntil = Date.now() + 3 * SESSION_MS;
+    while (Date.now() < blockedUntil) {
+      samples.push(await committed());
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const membersDuring = await members();
+    blocking = false;
+    await waitFor('committed to the end', () => fullyCommitted(kafka, groupId, topic), 20_000, 100);
+    await bridge.stop();
+
+    expect(samples.length).toBeGreaterThanOrEqual(12);
+    expect(new Set(samples)).toEqual(new Set([1]));
+    // Still the same single member: never evicted, never rejoined.
+    expect(membersBefore).toHaveLength(1);
+    expect(membersDuring).toEqual(membersBefore);
+    expect(logs.lines.filter((l) => l['msg'] === 'partitions assigned' && l['consumer'] === 'main')).toHaveLength(1);
+    const blockedAttempts = sink.requests.filter((r) => r.body.toString() === 'blocked');
+    expect(blockedAttempts.length).toBeGreaterThan(10);
+    // Every record delivered once; the blocked one retried in place, its key waited behind it.
+    const delivered = sink.requests.filter((r) => r.body.toString() !== 'blocked' || r === blockedAttempts.at(-1));
+    expect(delivered.map((r) => r.headers['idempotency-key']).sort()).toEqual(Array.from({ length: 13 }, (_, i) => `${topic}-0-${i}`).sort());
+    expect(sink.requests.findIndex((r) => r.body.toString() === 'K-after')).toBe(sink.requests.length - 1);
+    expect(blockedAttempts.map((r) => r.headers['kafka-delivery-attempt'])).toEqual(blockedAttempts.map((_, i) => String(i + 1)));
+    expect(await recordCount(kafka, dlt)).toBe(0);
+  }, 90_000);
 
   test('a missing dead-letter topic stops the bridge with its name; check says the same', async ({ cluster, kafka, bridges }) => {
     const topic = uniqueTopic('nodlt');

@@ -47,6 +47,42 @@ describe('copyHeaders', () => {
     expect(h['bridge-due-at']).toBeUndefined();
   });
 
+  it('drops a small header on the strip list, in any case, and keeps a small ordinary one', () => {
+    // Well under the size cap: only the strip list can drop these.
+    const h = copyHeaders(
+      record({
+        'kafka_exception-stacktrace': 'at Foo.bar(Foo.java:1)',
+        '__connect.errors.exception.stacktrace': Buffer.from('at Baz.qux'),
+        'Kafka_Exception-Stacktrace': 'at Other.case',
+        'x-tenant': 'acme',
+      }),
+      hygiene,
+      { route: 'r', attempts: 1, result, firstFailureAt: 'T0' },
+    );
+    expect(Object.keys(h).filter((k) => !k.startsWith('bridge-'))).toEqual(['x-tenant']);
+    expect(h['x-tenant']).toBe('acme');
+  });
+
+  it('keeps a value of exactly maxValueBytes and drops one byte more, counting bytes, not characters', () => {
+    const cap = hygiene.maxValueBytes;
+    const h = copyHeaders(
+      record({
+        'at-cap': Buffer.alloc(cap, 97),
+        'over-cap': Buffer.alloc(cap + 1, 97),
+        'at-cap-text': 'é'.repeat(cap / 2),
+        'over-cap-text': `${'é'.repeat(cap / 2)}a`,
+        mixed: [Buffer.alloc(cap + 1, 98), 'small'],
+      }),
+      hygiene,
+      { route: 'r', attempts: 1, result, firstFailureAt: 'T0' },
+    );
+    expect((h['at-cap'] as Buffer).length).toBe(cap);
+    expect(h['over-cap']).toBeUndefined();
+    expect(h['at-cap-text']).toBe('é'.repeat(cap / 2));
+    expect(h['over-cap-text']).toBeUndefined();
+    expect(h['mixed']).toBe('small');
+  });
+
   it('replaces metadata from an earlier hop instead of accumulating it', () => {
     const first = copyHeaders(record({}), hygiene, { route: 'r', attempts: 3, result, firstFailureAt: 'T0', dueAt: 1 });
     const second = copyHeaders(record({ ...first, 'bridge-extra-old': 'x' }), hygiene, {

@@ -93,4 +93,24 @@ describe('buildRequestHeaders', () => {
     expect(r).toBeInstanceOf(RecordRejection);
     expect((r as RecordRejection).reason).toBe('invalid-header');
   });
+
+  it.each([
+    ['CR', '\r'],
+    ['LF', '\n'],
+    ['NUL', '\0'],
+    ['DEL', '\x7f'],
+    ['BEL', '\x07'],
+    ['US', '\x1f'],
+  ])('rejects a forwarded header value with %s like CR and LF, as a string or as bytes', (_name, char) => {
+    for (const value of [`00-abc${char}def-01`, Buffer.from(`00-abc${char}def-01`, 'latin1')]) {
+      const r = buildRequestHeaders(record({ headers: { tracestate: 'ok', traceparent: value } }), 1, plan);
+      expect(r).toBeInstanceOf(RecordRejection);
+      expect((r as RecordRejection).reason).toBe('invalid-header');
+    }
+  });
+
+  it('forwards a value with a tab, which HTTP field values may carry', () => {
+    const h = asMap(buildRequestHeaders(record({ headers: { traceparent: Buffer.from('00-abc\tdef-01') } }), 1, plan));
+    expect(h.get('traceparent')).toEqual(['00-abc\tdef-01']);
+  });
 });
