@@ -70,7 +70,10 @@ async function check(file: string): Promise<void> {
     if (error instanceof BridgeError) fail(1, `${error.message} (${error.code})`);
     throw error;
   }
-  if (missing.length > 0) fail(1, missingTopicsError(missing, config).message);
+  if (missing.length > 0) {
+    const error = missingTopicsError(missing, config);
+    fail(1, `${error.message} (${error.code})`);
+  }
   process.stdout.write(`ok: configuration valid, ${config.routes.length} route(s), every topic exists\n`);
 }
 

@@ -12,6 +12,7 @@ import { fullyCommitted, produce, recordCount, uniqueTopic, waitFor } from '../s
 import { testConfig } from '../support/test-bridge.ts';
 import { TokenEndpoint } from '../support/token-endpoint.ts';
 import { createRouteTopics, test } from '../support/fixtures.ts';
+import { expectRampAfterResume, rampBacklog, rampRoute } from '../support/ramp-profile.ts';
 
 let dir: string;
 
@@ -89,4 +90,26 @@ describe('OAuth2 token endpoint outage', () => {
       await idp.stop();
     }
   }, 90_000);
+
+  test('resumes with ramp-up: once tokens come back, concurrency grows over the ramp window', async ({ cluster, kafka, sink, bridges }) => {
+    const { topic } = await createRouteTopics(cluster, 'oauth-ramp', { partitions: 4, tiers: 1 });
+    const idp = await TokenEndpoint.start();
+    try {
+      idp.mode = '503';
+      sink.responder = (req) => ({ status: req.headers.authorization === `Bearer ${idp.lastToken}` ? 200 : 401, delayMs: 100 });
+      const secretFile = join(dir, 'client-secret-ramp');
+      writeFileSync(secretFile, 'client-s3cret');
+      const oauth2 = { tokenUrl: idp.url, clientId: 'bridge', clientSecret: { fromFile: secretFile } };
+      const route = rampRoute(topic, `${sink.url}/orders`, { endpoint: { url: `${sink.url}/orders`, timeout: '1s', auth: { oauth2 } } });
+      const { bridge } = await bridges.inProcess(testConfig({ bootstrap: cluster.bootstrap, groupId: uniqueTopic('group'), routes: [route] }));
+      await rampBacklog(kafka, topic);
+      await waitFor('paused for the token endpoint', () => bridge.routeStatus()[0]!.pausedReasons.includes('token-endpoint'), 15_000, 20);
+      idp.mode = 'up';
+      // The bridge asks the token endpoint again with doubling waits (1 s, 2 s, …).
+      await expectRampAfterResume(bridge, () => sink.requests, 20_000);
+      expect(sink.requests.every((r) => r.headers.authorization === 'Bearer tok-1')).toBe(true);
+    } finally {
+      await idp.stop();
+    }
+  }, 60_000);
 });
