@@ -12,7 +12,7 @@ import convict from 'convict';
 import { hostPatternProblem } from './allowed-hosts.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import { headerNameProblem, headerValueProblem } from './http-headers.ts';
-import { isPlainObject, joinIndex, keySuffix, kindOf, show } from './problems.ts';
+import { isPlainObject, joinIndex, keySuffix, kindOf, show, type Issue } from './problems.ts';
 import { SECRET_FORMS, secretReferenceIssues } from './secret-reference.ts';
 import {
   endpointAuthIssues,
@@ -27,10 +27,6 @@ import { urlProblem } from './url-check.ts';
 export { redactUserinfo } from './url-check.ts';
 
 /** One problem found by a format. `at` is appended to the key path: "", "[2]", ".authorization". */
-export interface Issue {
-  readonly at: string;
-  readonly reason: string;
-}
 
 export interface FormatParams {
   /** Inclusive bounds: numbers for integers, milliseconds for durations. */

@@ -22,6 +22,7 @@ import { bridgeSchema, routeSchema, type BridgeInput, type RouteInput } from './
 import { resolveHeaderValue } from './secrets.ts';
 import type { Secret } from './secret.ts';
 import { readTlsFiles } from './tls-files.ts';
+import { defaultConnections } from '../dispatch/inflight-budget.ts';
 import type { BridgeConfig, EndpointAuthConfig, KafkaConfig, RouteConfig, SigningConfig, TlsFiles } from './types.ts';
 
 /** Deeper than this is not a bridge configuration (the schema is 3 levels deep). */
@@ -196,7 +197,7 @@ function toRouteConfig(route: RouteInput, headers: Record<string, Secret | strin
       method: endpoint.method,
       timeout: durationMs(endpoint.timeout),
       headers,
-      connections: endpoint.connections ?? route.maxInFlight,
+      connections: endpoint.connections ?? defaultConnections(route.maxInFlight),
       maxBodyBytes: endpoint.maxBodyBytes,
       maxResponseBytes: endpoint.maxResponseBytes,
       tls: security.tls ?? NO_TLS_FILES,

@@ -19,6 +19,7 @@
 import type { Admin, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import type { BridgeConfig } from '../config/types.ts';
+import { sleep } from '../delivery/backoff.ts';
 import { BridgeError, ErrorCodes } from '../errors.ts';
 import { readCopyMetadata } from '../retry/copy-headers.ts';
 import { RateLimit } from './rate-limit.ts';
@@ -247,23 +248,10 @@ async function scan(request: ReplayRequest, ctx: ReplayContext, filter: RecordFi
   return plan;
 }
 
-function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 function createProducer(kafka: Kafka, config: BridgeConfig): Producer {
   const idempotent = config.kafka.idempotentProducer;
   return kafka.producer({
-    allowAutoTopicCreation: false,
     idempotent,
     ...(idempotent ? { maxInFlightRequests: 1 } : {}),
     // The Java client's partitioner (murmur2), so a record replayed with --to lands where a
@@ -389,7 +377,7 @@ async function copy(
             if (wait > 0) {
               const until = Date.now() + wait;
               await flush();
-              await abortableSleep(until - Date.now(), signal);
+              await sleep(until - Date.now(), signal);
               if (aborted()) {
                 stoppedBy = 'interrupted';
                 stop = true;

@@ -32,6 +32,9 @@ import { Judgement, OutageEvidence, type EvidenceMark } from './outage-evidence.
 import { RampGate } from './ramp-gate.ts';
 import { ChangeSignal } from './change-signal.ts';
 import { TokenBucket } from './token-bucket.ts';
+import type { FlowPauseReason } from './pause-reasons.ts';
+
+export type { FlowPauseReason } from './pause-reasons.ts';
 
 export type { BreakerState } from './endpoint-breaker.ts';
 export type { EvidenceMark } from './outage-evidence.ts';
@@ -39,7 +42,6 @@ export type { EvidenceMark } from './outage-evidence.ts';
 /** Why a record's failures were taken as its own. */
 export type FailureJudgement = 'endpoint-serves-others' | 'no-other-failures' | 'health-check-passes' | 'no-decision-within-reset-timeout';
 
-export type FlowPauseReason = 'health-check' | 'circuit-open' | 'token-endpoint';
 
 export interface FlowHooks {
   pause(reason: FlowPauseReason): void;

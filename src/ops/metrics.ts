@@ -6,10 +6,10 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RecordEvents } from '../record-events.ts';
+import { ROUTE_PAUSE_REASONS } from '../flow/pause-reasons.ts';
 import type { PartitionSnapshot } from '../kafka/group-consumer.ts';
 import type { RouteStatus } from './ops-server.ts';
 
-const PAUSE_REASONS = ['health-check', 'circuit-open', 'token-endpoint', 'shutdown'] as const;
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
 
 const PREFIX = 'kafka_http_bridge_';
@@ -130,7 +130,7 @@ export class BridgeMetrics {
       collect() {
         this.reset();
         for (const r of sources.routes()) {
-          for (const reason of PAUSE_REASONS) this.set({ route: r.name, reason }, r.pausedReasons.includes(reason) ? 1 : 0);
+          for (const reason of ROUTE_PAUSE_REASONS) this.set({ route: r.name, reason }, r.pausedReasons.includes(reason) ? 1 : 0);
         }
       },
     });
