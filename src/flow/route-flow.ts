@@ -28,7 +28,7 @@ import type { RouteConfig } from '../config/types.ts';
 import { Verdict, type AttemptResult, type Outage } from '../delivery/outcome.ts';
 import { EndpointBreaker, type BreakerState } from './endpoint-breaker.ts';
 import { HealthProbe } from './health-probe.ts';
-import { Judgement, OutageEvidence, type EvidenceMark } from './outage-evidence.ts';
+import { OutageEvidence, type EvidenceMark } from './outage-evidence.ts';
 import { RampGate } from './ramp-gate.ts';
 import { ChangeSignal } from './change-signal.ts';
 import { TokenBucket } from './token-bucket.ts';
@@ -155,7 +155,7 @@ export class RouteFlow {
       for (let firstLook = true; ; firstLook = false) {
         if (this.#reasons.size > 0 || this.#epoch !== epoch) return 'outage';
         const judged = this.#evidence.judge(mark, windowStart, firstLook, fresh);
-        if (judged !== Judgement.wait || !this.#breakerWatches()) return judged === Judgement.wait ? Judgement.noOtherFailures : judged;
+        if (judged !== 'wait' || !this.#breakerWatches()) return judged === 'wait' ? 'no-other-failures' : judged;
         const left = deadline - performance.now();
         if (left <= 0) return 'no-decision-within-reset-timeout';
         if (signal.aborted) return undefined;
