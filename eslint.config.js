@@ -2,6 +2,7 @@
 // so the promise rules are errors, not warnings.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import noImportCycle from './tools/eslint/no-import-cycle.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'tools/dev-broker/build/**', 'coverage/**'] },
@@ -19,6 +20,13 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
     },
+  },
+  {
+    // One module per decision only stays true while the modules form a tree: an import cycle
+    // (type-only ones included) means two of them know about each other.
+    files: ['src/**/*.ts'],
+    plugins: { project: { rules: { 'no-import-cycle': noImportCycle } } },
+    rules: { 'project/no-import-cycle': 'error' },
   },
   {
     // vitest reads a fixture's dependencies from the destructuring pattern of its first

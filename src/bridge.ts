@@ -9,10 +9,9 @@
  * records finish (bounded by shutdown.timeout), commit, and only then disconnect. kafkajs's
  * commit is a silent no-op once its consumer stopped running.
  */
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { FastifyInstance } from 'fastify';
 import type { BridgeConfig, RouteConfig } from './config/types.ts';
-import { retryTopicName } from './config/topic-names.ts';
 import { RouteDispatcher } from './dispatch/route-dispatcher.ts';
 import { HttpEndpoint } from './delivery/http-endpoint.ts';
 import { RecordDelivery } from './delivery/record-delivery.ts';
@@ -20,17 +19,18 @@ import { BridgeError, ErrorCodes } from './errors.ts';
 import { GroupConsumer } from './kafka/group-consumer.ts';
 import { createKafka } from './kafka/kafka-client.ts';
 import { findMissingTopics, missingTopicsError } from './kafka/preflight.ts';
-import type { BridgeRecord } from './kafka/record.ts';
+import { readRecord } from './kafka/read-record.ts';
 import { Lifecycle } from './ops/lifecycle.ts';
 import { createLogger, type Logger } from './ops/logger.ts';
 import { BridgeMetrics } from './ops/metrics.ts';
 import { startOpsServer, type RouteStatus } from './ops/ops-server.ts';
+import { routeStatuses } from './ops/route-status.ts';
 import { logRecordEvents } from './ops/record-log.ts';
 import { RecordEvents } from './record-events.ts';
 import { RouteFlow } from './flow/route-flow.ts';
-import { readCopyMetadata } from './retry/copy-headers.ts';
 import { KafkaCopyProducer } from './retry/copy-producer.ts';
 import { FailureLadder } from './retry/failure-ladder.ts';
+import { RetryTopology } from './retry/retry-topology.ts';
 
 export interface BridgeOptions {
   readonly logger?: Logger;
@@ -38,52 +38,11 @@ export interface BridgeOptions {
 
 interface RouteParts {
   readonly route: RouteConfig;
+  readonly topology: RetryTopology;
   readonly endpoint: HttpEndpoint;
   readonly flow: RouteFlow;
   readonly main: RouteDispatcher;
   readonly retry: RouteDispatcher;
-  /** The route's retry topics, read by the retry consumer. */
-  readonly retryTopics: string[];
-}
-
-function ownRecord(topic: string, partition: number, m: KafkaMessage): BridgeRecord {
-  const coordinates = { topic, partition, offset: m.offset, timestamp: m.timestamp };
-  return {
-    ...coordinates,
-    key: m.key ?? null,
-    value: m.value,
-    headers: m.headers ?? {},
-    origin: coordinates,
-    priorAttempts: 0,
-    firstFailureAt: undefined,
-    tier: 0,
-    dueAt: 0,
-  };
-}
-
-/**
- * A record read from a main topic (tier 0) or from retry tier `tier`. A record that carries
- * copy metadata (a retry copy, or a dead-lettered record replayed onto its main topic) keeps
- * its original identity: the endpoint sees the same idempotency key on every hop, and the
- * attempt count goes on. A main-topic record is due at once, whatever its copy said.
- */
-function readRecord(tier: number, topic: string, partition: number, m: KafkaMessage): BridgeRecord {
-  const own = ownRecord(topic, partition, m);
-  const meta = readCopyMetadata(own.headers);
-  if (meta === undefined) return { ...own, tier };
-  return {
-    ...own,
-    origin: {
-      topic: meta.originalTopic,
-      partition: meta.originalPartition,
-      offset: meta.originalOffset,
-      timestamp: meta.originalTimestamp,
-    },
-    priorAttempts: meta.attempts,
-    firstFailureAt: meta.firstFailureAt,
-    tier,
-    dueAt: tier === 0 ? 0 : (meta.dueAt ?? 0),
-  };
 }
 
 export class Bridge {
@@ -143,32 +102,16 @@ export class Bridge {
     await this.#producer.connect();
 
     const mainTopics = new Map<string, RouteDispatcher>();
-    const retryTopics = new Map<string, RouteDispatcher>();
-    const tierOf = new Map<string, number>();
+    const retryTopics = new Map<string, { dispatcher: RouteDispatcher; topology: RetryTopology }>();
     for (const route of this.config.routes) {
+      const topology = new RetryTopology(route);
       const endpoint = new HttpEndpoint(route);
-      const routeRetryTopics: string[] = [];
-      const flow = this.#flowFor(route, routeRetryTopics);
-      const delivery = new RecordDelivery(route, endpoint, flow, new FailureLadder(route, this.#producer), this.events);
-      const parts: RouteParts = {
-        route,
-        endpoint,
-        flow,
-        main: new RouteDispatcher(route, delivery.run),
-        retry: new RouteDispatcher(route, delivery.run),
-        retryTopics: routeRetryTopics,
-      };
+      const flow = this.#flowFor(route, topology.retryTopics);
+      const delivery = new RecordDelivery(route, endpoint, flow, new FailureLadder(route, topology, this.#producer), this.events);
+      const parts: RouteParts = { route, topology, endpoint, flow, main: new RouteDispatcher(route, delivery.run), retry: new RouteDispatcher(route, delivery.run) };
       this.#routes.push(parts);
-      for (const topic of route.topics) {
-        mainTopics.set(topic, parts.main);
-        if (route.onFailure !== 'escalate') continue;
-        for (let tier = 1; tier <= route.retry.delays.length; tier++) {
-          const name = retryTopicName(topic, route, tier - 1);
-          retryTopics.set(name, parts.retry);
-          tierOf.set(name, tier);
-          parts.retryTopics.push(name);
-        }
-      }
+      for (const topic of route.topics) mainTopics.set(topic, parts.main);
+      for (const topic of topology.retryTopics) retryTopics.set(topic, { dispatcher: parts.retry, topology });
     }
 
     this.#server = await startOpsServer(
@@ -204,8 +147,8 @@ export class Bridge {
         ...observe('retry'),
         name: 'retry',
         groupId: `${this.config.kafka.groupId}-retry`,
-        routes: retryTopics,
-        toRecord: (topic, partition, m) => readRecord(tierOf.get(topic) ?? 1, topic, partition, m),
+        routes: new Map([...retryTopics].map(([topic, { dispatcher }]) => [topic, dispatcher])),
+        toRecord: (topic, partition, m) => readRecord(retryTopics.get(topic)?.topology.tierOf(topic) ?? 1, topic, partition, m),
       });
     }
     // Flow first: a route whose endpoint is down at start is paused before its consumer
@@ -255,25 +198,17 @@ export class Bridge {
     const consumers = [
       { name: 'main', consumer: this.#main },
       { name: 'retry', consumer: this.#retry },
-    ].flatMap(({ name, consumer }) => (consumer === undefined ? [] : [{ name, consumer, parts: consumer.snapshot() }]));
-    return this.#routes.map((p) => {
-      const topics = [...p.route.topics, ...p.retryTopics];
-      const partitions = consumers.flatMap(({ name, parts }) =>
-        parts
-          .filter((s) => s.route === p.route.name)
-          .map((s) => ({ topic: s.topic, partition: s.partition, consumer: name, paused: s.paused, pending: s.pending })),
-      );
-      const reasons = new Set([...p.flow.reasons, ...consumers.flatMap(({ consumer }) => topics.flatMap((t) => consumer.pauses.reasonsFor(t)))]);
-      return {
+    ].filter((c): c is { name: string; consumer: GroupConsumer } => c.consumer !== undefined);
+    return routeStatuses(
+      this.#routes.map((p) => ({
         name: p.route.name,
-        inFlight: p.main.inFlight + p.retry.inFlight,
-        paused: reasons.size > 0,
-        pausedReasons: [...reasons],
-        breaker: p.flow.breakerState,
-        healthy: p.flow.healthy ?? null,
-        partitions,
-      };
-    });
+        topics: [...p.route.topics, ...p.topology.retryTopics],
+        inFlight: () => p.main.inFlight + p.retry.inFlight,
+        breaker: () => p.flow.breakerState,
+        healthy: () => p.flow.healthy,
+      })),
+      consumers,
+    );
   }
 
   #fail(error: Error): void {

@@ -8,13 +8,12 @@
 import { parseArgs } from 'node:util';
 import { Bridge } from './bridge.ts';
 import { loadConfig } from './config/load-config.ts';
-import { BridgeError, ConfigError, EXIT_CONFIG } from './errors.ts';
+import { BridgeError, ConfigError, ExitStatus } from './errors.ts';
 import { createKafka } from './kafka/kafka-client.ts';
 import { findMissingTopics, missingTopicsError } from './kafka/preflight.ts';
 import { createLogger } from './ops/logger.ts';
 import { isDltCommand, runDltCommand } from './dlt/dlt-command.ts';
 
-const EXIT_USAGE = 64;
 const DEFAULT_CONFIG = '/etc/kafka-http-bridge/config.yaml';
 
 const USAGE = `usage: kafka-http-bridge [run|check|replay|inspect] --config <file>
@@ -40,14 +39,14 @@ function readArgs(argv: string[]): { command: string; config: string } {
       options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (error) {
-    fail(EXIT_USAGE, `${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    fail(ExitStatus.usage, `${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
   }
   if (parsed.values.help === true) {
     process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
+    process.exit(ExitStatus.ok);
   }
   const command = parsed.positionals[0] ?? 'run';
-  if (!['run', 'check'].includes(command) || parsed.positionals.length > 1) fail(EXIT_USAGE, `unknown command "${parsed.positionals.join(' ')}"\n${USAGE}`);
+  if (!['run', 'check'].includes(command) || parsed.positionals.length > 1) fail(ExitStatus.usage, `unknown command "${parsed.positionals.join(' ')}"\n${USAGE}`);
   return { command, config: parsed.values.config ?? process.env['BRIDGE_CONFIG'] ?? DEFAULT_CONFIG };
 }
 
@@ -55,7 +54,7 @@ function load(file: string) {
   try {
     return loadConfig(file, process.env);
   } catch (error) {
-    if (error instanceof ConfigError) fail(EXIT_CONFIG, error.message);
+    if (error instanceof ConfigError) fail(ExitStatus.config, error.message);
     throw error;
   }
 }
@@ -67,12 +66,12 @@ async function check(file: string): Promise<void> {
   try {
     missing = await findMissingTopics(createKafka(config.kafka, logger), config);
   } catch (error) {
-    if (error instanceof BridgeError) fail(1, `${error.message} (${error.code})`);
+    if (error instanceof BridgeError) fail(ExitStatus.failed, `${error.message} (${error.code})`);
     throw error;
   }
   if (missing.length > 0) {
     const error = missingTopicsError(missing, config);
-    fail(1, `${error.message} (${error.code})`);
+    fail(ExitStatus.failed, `${error.message} (${error.code})`);
   }
   process.stdout.write(`ok: configuration valid, ${config.routes.length} route(s), every topic exists\n`);
 }
@@ -82,11 +81,11 @@ async function run(file: string): Promise<void> {
   const logger = createLogger(config.log.level);
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, 'uncaught exception; exiting');
-    process.exit(1);
+    process.exit(ExitStatus.failed);
   });
   process.on('unhandledRejection', (reason) => {
     logger.fatal({ err: reason }, 'unhandled rejection; exiting');
-    process.exit(1);
+    process.exit(ExitStatus.failed);
   });
   // Signals are handled from the start: a SIGTERM that arrives while the bridge is still
   // joining the group must drain too, not kill the process with records half-handed.
@@ -95,10 +94,10 @@ async function run(file: string): Promise<void> {
   let signals = 0;
   const stop = (b: Bridge): void => {
     b.stop().then(
-      () => process.exit(0),
+      () => process.exit(ExitStatus.ok),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
+        process.exit(ExitStatus.failed);
       },
     );
   };
@@ -106,7 +105,7 @@ async function run(file: string): Promise<void> {
     signals++;
     if (signals > 1) {
       logger.warn({ signal }, 'second signal: exiting now without waiting for the drain');
-      process.exit(1);
+      process.exit(ExitStatus.failed);
     }
     logger.info({ signal }, 'shutting down: draining in-flight records');
     if (bridge === undefined) stopRequested = true;
@@ -119,20 +118,20 @@ async function run(file: string): Promise<void> {
   } catch (error) {
     if (error instanceof BridgeError) {
       logger.fatal({ code: error.code }, error.message);
-      fail(1, `${error.message} (${error.code})`);
+      fail(ExitStatus.failed, `${error.message} (${error.code})`);
     }
     logger.fatal({ err: error }, 'bridge failed to start');
-    process.exit(1);
+    process.exit(ExitStatus.failed);
   }
   if (stopRequested) stop(bridge);
   const error = await bridge.failure;
   // A consumer that will not restart must not leave an alive-but-idle process: /health is
   // red from now on, and the exit lets the orchestrator restart us.
   logger.fatal({ code: error instanceof BridgeError ? error.code : undefined }, error.message);
-  const timer = setTimeout(() => process.exit(1), 5_000);
+  const timer = setTimeout(() => process.exit(ExitStatus.failed), 5_000);
   timer.unref();
   await bridge.stop().catch(() => undefined);
-  process.exit(1);
+  process.exit(ExitStatus.failed);
 }
 
 const [first, ...rest] = process.argv.slice(2);

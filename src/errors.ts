@@ -53,4 +53,13 @@ export class ConfigError extends BridgeError {
   }
 }
 
-export const EXIT_CONFIG = 78;
+/** Exit statuses of every command (README "Exit status"). */
+export const ExitStatus = {
+  ok: 0,
+  /** The command could not do its work (missing topics, Kafka unreachable, a crash for good). */
+  failed: 1,
+  /** EX_USAGE: a bad command line. */
+  usage: 64,
+  /** EX_CONFIG: an invalid configuration; the message names every key. */
+  config: 78,
+} as const;

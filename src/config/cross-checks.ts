@@ -2,6 +2,7 @@
  * Stage 2: rules between keys and between routes, run on a configuration whose every value
  * is already valid on its own. Each problem names all the keys involved.
  */
+import { connectionsProblem } from '../dispatch/inflight-budget.ts';
 import { hostAllowed, hostOf } from './allowed-hosts.ts';
 import { formatDuration } from './duration.ts';
 import { joinIndex, show, type Problems } from './problems.ts';
@@ -80,11 +81,9 @@ function checkRoute(route: RouteConfig, path: string, config: BridgeConfig, prob
       `must not exceed ${path}.backoff.max (${formatDuration(backoff.max)}) (got ${formatDuration(backoff.initial)})`,
     );
   }
-  if (endpoint.connections > route.maxInFlight) {
-    problems.add(
-      `${path}.endpoint.connections`,
-      `must not exceed ${path}.maxInFlight (${route.maxInFlight}): more connections than records in flight are never used (got ${endpoint.connections})`,
-    );
+  const tooMany = connectionsProblem(endpoint.connections, route.maxInFlight);
+  if (tooMany !== undefined) {
+    problems.add(`${path}.endpoint.connections`, `must not exceed ${path}.maxInFlight (${route.maxInFlight}): ${tooMany} (got ${endpoint.connections})`);
   }
   checkRetryBudget(route, path, config, problems);
   if (route.healthCheck.url !== undefined && route.healthCheck.timeout >= route.healthCheck.interval) {

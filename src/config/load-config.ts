@@ -18,10 +18,12 @@ import { checkRelations } from './cross-checks.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { durationMs } from './duration.ts';
 import { isPlainObject, joinIndex, joinKey, Problems, show, truncate } from './problems.ts';
-import { bridgeSchema, routeSchema, type BridgeInput, type RouteInput } from './schema.ts';
+import { routeSchema, type RouteInput } from './route-schema.ts';
+import { bridgeSchema, type BridgeInput } from './schema.ts';
 import { resolveHeaderValue } from './secrets.ts';
 import type { Secret } from './secret.ts';
 import { readTlsFiles } from './tls-files.ts';
+import { defaultConnections } from '../dispatch/inflight-budget.ts';
 import type { BridgeConfig, EndpointAuthConfig, KafkaConfig, RouteConfig, SigningConfig, TlsFiles } from './types.ts';
 
 /** Deeper than this is not a bridge configuration (the schema is 3 levels deep). */
@@ -196,7 +198,7 @@ function toRouteConfig(route: RouteInput, headers: Record<string, Secret | strin
       method: endpoint.method,
       timeout: durationMs(endpoint.timeout),
       headers,
-      connections: endpoint.connections ?? route.maxInFlight,
+      connections: endpoint.connections ?? defaultConnections(route.maxInFlight),
       maxBodyBytes: endpoint.maxBodyBytes,
       maxResponseBytes: endpoint.maxResponseBytes,
       tls: security.tls ?? NO_TLS_FILES,

@@ -7,6 +7,12 @@ import { ConfigError } from '../errors.ts';
 
 const MAX_VALUE_CHARS = 80;
 
+/** One problem of a value: where (a key suffix) and why. */
+export interface Issue {
+  readonly at: string;
+  readonly reason: string;
+}
+
 export class Problems {
   readonly #reasons = new Map<string, string[]>();
   #added = 0;

@@ -4,7 +4,7 @@
  * endpoint's auth and signing settings, so every secret is written the same way.
  */
 import { isAbsolute } from 'node:path';
-import type { Issue } from './formats.ts';
+import type { Issue } from './problems.ts';
 import { isPlainObject, kindOf, show } from './problems.ts';
 
 export const SECRET_FORMS = '{ fromEnv: NAME } or { fromFile: /absolute/path }';

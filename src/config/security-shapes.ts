@@ -9,7 +9,7 @@
  * `{ fromEnv }` / `{ fromFile }` references; values are never echoed in a message.
  */
 import { isAbsolute } from 'node:path';
-import type { Issue } from './formats.ts';
+import type { Issue } from './problems.ts';
 import { unknownKeyReason } from './key-suggestions.ts';
 import { isPlainObject, keySuffix, kindOf, show } from './problems.ts';
 import { plainOrSecretIssues, secretOnlyIssues, type SecretReference } from './secret-reference.ts';

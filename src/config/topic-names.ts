@@ -5,7 +5,11 @@
  *   several delays      -> <topic><retry.topicSuffix>-<n>, n = 1.. e.g. orders-retry-1, orders-retry-2
  *   dead-letter topic   -> <topic><deadLetter.topicSuffix>         e.g. orders-dlt
  */
-import type { RouteConfig } from './types.ts';
+/** The part of a route that names its retry and dead-letter topics. */
+interface TopicSuffixes {
+  readonly retry: { readonly delays: readonly number[]; readonly topicSuffix: string };
+  readonly deadLetter: { readonly topicSuffix: string };
+}
 
 /** Kafka refuses longer names. */
 export const MAX_TOPIC_NAME_LENGTH = 249;
@@ -31,7 +35,7 @@ export function isValidTopicName(name: string): boolean {
  * The retry topic of tier `tierIndex` (0 = the first entry of retry.delays) for records of
  * `sourceTopic`. Throws a RangeError for a tier the route does not have.
  */
-export function retryTopicName(sourceTopic: string, route: Pick<RouteConfig, 'retry'>, tierIndex: number): string {
+export function retryTopicName(sourceTopic: string, route: Pick<TopicSuffixes, 'retry'>, tierIndex: number): string {
   const tiers = route.retry.delays.length;
   if (!Number.isInteger(tierIndex) || tierIndex < 0 || tierIndex >= tiers) {
     throw new RangeError(`retry tier ${tierIndex} does not exist: the route has ${tiers} retry tier(s)`);
@@ -41,10 +45,10 @@ export function retryTopicName(sourceTopic: string, route: Pick<RouteConfig, 're
 }
 
 /** All retry topics of `sourceTopic`, in tier order ([] when retry.delays is empty). */
-export function retryTopicNames(sourceTopic: string, route: Pick<RouteConfig, 'retry'>): string[] {
+export function retryTopicNames(sourceTopic: string, route: Pick<TopicSuffixes, 'retry'>): string[] {
   return route.retry.delays.map((_delay, tier) => retryTopicName(sourceTopic, route, tier));
 }
 
-export function deadLetterTopicName(sourceTopic: string, route: Pick<RouteConfig, 'deadLetter'>): string {
+export function deadLetterTopicName(sourceTopic: string, route: Pick<TopicSuffixes, 'deadLetter'>): string {
   return `${sourceTopic}${route.deadLetter.topicSuffix}`;
 }

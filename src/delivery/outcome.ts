@@ -1,3 +1,5 @@
+import type { PauseReason } from '../flow/pause-reasons.ts';
+
 /**
  * The closed set of ways a record can leave the bridge. These exact strings are what
  * operators see in `deliveries_total{outcome}` and in logs.
@@ -46,7 +48,7 @@ export interface AttemptResult {
 /** A dependency of the route (not the endpoint itself) is unavailable. */
 export interface Outage {
   /** The route's pause reason while it lasts. */
-  readonly reason: 'token-endpoint';
+  readonly reason: typeof PauseReason.tokenEndpoint;
   /** One line for the log; never a credential. */
   readonly detail: string;
   /** Resolves once the dependency works again (never rejects). */

@@ -1,8 +1,7 @@
 /**
- * Runs the records of one partition under the route's ordering mode, never holding more
- * than `capacity` records at once (queued + running). The consumer asks `hasRoom()` before
- * handing a record over and pauses fetching for the partition when there is none: memory
- * stays bounded however far behind the endpoint falls.
+ * Runs the records of one partition under the route's ordering mode. It holds what it is
+ * given (queued behind a key + running); the owned partitions hand a record over only while
+ * the in-flight budget (inflight-budget.ts) says the partition's share has room.
  *
  *   partition: one lane; a record starts when the one before it finished.
  *   key:       one lane per key; different keys run in parallel, one key stays in order.
@@ -46,19 +45,11 @@ export class PartitionWorker {
     return this.#capacity;
   }
 
-  get revoked(): boolean {
-    return this.#abort.signal.aborted;
-  }
-
   setCapacity(capacity: number): void {
     this.#capacity = Math.max(1, capacity);
   }
 
-  hasRoom(): boolean {
-    return !this.#abort.signal.aborted && this.#held < this.#capacity;
-  }
-
-  /** Accepts a record; the caller checked hasRoom(). */
+  /** Accepts a record; the caller checked the budget. */
   offer(record: BridgeRecord): void {
     this.#held++;
     const lane = this.#laneOf(record);

@@ -1,10 +1,10 @@
 /**
- * The in-flight bound of one route, split across the partitions it currently owns. Each
- * partition may hold `maxInFlight / partitions` records (at least one); the consumer pauses
- * fetching for a partition whose share is full. The sum over partitions never exceeds
- * `maxInFlight` (rounded up to one per partition), which is what bounds memory.
+ * The partition workers of one route: it splits the route's maxInFlight into a share per
+ * owned partition (inflight-budget.ts) and keeps revoked workers counted until their running
+ * records settle.
  */
 import type { RouteConfig } from '../config/types.ts';
+import { partitionShare } from './inflight-budget.ts';
 import { PartitionWorker, type RunRecord } from './partition-worker.ts';
 
 export class RouteDispatcher {
@@ -36,7 +36,7 @@ export class RouteDispatcher {
   }
 
   #reshare(): void {
-    const share = Math.max(1, Math.floor(this.route.maxInFlight / Math.max(1, this.#workers.size)));
+    const share = partitionShare(this.route.maxInFlight, this.#workers.size);
     for (const w of this.#workers) w.setCapacity(share);
   }
 
@@ -56,9 +56,5 @@ export class RouteDispatcher {
   /** Stops every record of this route from retrying further (shutdown deadline). */
   abortAll(): void {
     for (const w of [...this.#workers]) this.removePartition(w);
-  }
-
-  get partitions(): number {
-    return this.#workers.size;
   }
 }

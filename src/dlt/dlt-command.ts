@@ -15,7 +15,7 @@ import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import { loadConfig } from '../config/load-config.ts';
 import type { BridgeConfig } from '../config/types.ts';
-import { BridgeError, ConfigError, EXIT_CONFIG } from '../errors.ts';
+import { BridgeError, ConfigError, ExitStatus } from '../errors.ts';
 import { createKafka } from '../kafka/kafka-client.ts';
 import { createLogger } from '../ops/logger.ts';
 import { INSPECT_USAGE, parseInspectArgs, parseReplayArgs, REPLAY_USAGE, UsageError } from './dlt-args.ts';
@@ -25,7 +25,6 @@ import { formatReplaySummary, replay } from './replay.ts';
 export const DLT_COMMANDS = ['replay', 'inspect'] as const;
 export type DltCommand = (typeof DLT_COMMANDS)[number];
 
-const EXIT_USAGE = 64;
 
 export function isDltCommand(name: string | undefined): name is DltCommand {
   return (DLT_COMMANDS as readonly (string | undefined)[]).includes(name);
@@ -56,11 +55,11 @@ export async function runDltCommand(command: DltCommand, argv: readonly string[]
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     complain(`${error.message}\n${usage}`);
-    return EXIT_USAGE;
+    return ExitStatus.usage;
   }
   if (args.help) {
     say(usage);
-    return 0;
+    return ExitStatus.ok;
   }
 
   let config: BridgeConfig;
@@ -69,7 +68,7 @@ export async function runDltCommand(command: DltCommand, argv: readonly string[]
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     complain(error.message);
-    return EXIT_CONFIG;
+    return ExitStatus.config;
   }
 
   const logger = createLogger(config.log.level, stderr);
@@ -81,7 +80,7 @@ export async function runDltCommand(command: DltCommand, argv: readonly string[]
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stoppedBy !== undefined) {
       complain(`second ${signal}: exiting now; records produced since the last commit will be produced again by the next run`);
-      process.exit(1);
+      process.exit(ExitStatus.failed);
     }
     stoppedBy = signal;
     complain(`${signal}: stopping once the records already taken are acknowledged and committed`);
@@ -110,7 +109,7 @@ export async function runDltCommand(command: DltCommand, argv: readonly string[]
     // BridgeErrors are the expected failures; anything else (Kafka unreachable) is reported
     // as a message too: a stack trace helps no operator here.
     complain(error instanceof BridgeError ? `${error.message} [${error.code}]` : `failed: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
+    return ExitStatus.failed;
   } finally {
     io.signal?.removeEventListener('abort', forward);
     process.off('SIGINT', onSignal);

@@ -8,8 +8,8 @@
  * record without that header (written by something other than the bridge) is judged by its
  * Kafka timestamp instead.
  */
-import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { CopyHeader } from '../retry/copy-headers.ts';
+import type { KafkaMessage } from 'kafkajs';
+import { CopyHeader, headerText } from '../retry/copy-headers.ts';
 
 export interface FilterOptions {
   /** `bridge-reason` values, e.g. `http-503`; empty = any reason. */
@@ -20,13 +20,6 @@ export interface FilterOptions {
   readonly since?: number;
   /** ms since the epoch, exclusive. */
   readonly until?: number;
-}
-
-export function headerText(headers: IHeaders | undefined, name: string): string | undefined {
-  const raw = headers?.[name];
-  const first = Array.isArray(raw) ? raw[0] : raw;
-  if (first === undefined) return undefined;
-  return typeof first === 'string' ? first : first.toString('utf8');
 }
 
 /** The time the filters and `inspect` use: the first failure, else the Kafka timestamp. */

@@ -6,7 +6,7 @@
  */
 import type { KafkaMessage } from 'kafkajs';
 import { CopyHeader, readCopyMetadata } from '../retry/copy-headers.ts';
-import { headerText } from './record-filter.ts';
+import { headerText } from '../retry/copy-headers.ts';
 
 // Control characters are what make a key unprintable here; the pattern must name them.
 // eslint-disable-next-line no-control-regex

@@ -156,7 +156,6 @@ export async function readRanges(options: RangeReadOptions): Promise<void> {
     heartbeatInterval: kafkaConfig.heartbeatInterval,
     rebalanceTimeout: Math.max(kafkaConfig.sessionTimeout, 60_000),
     maxWaitTimeInMs: 100,
-    allowAutoTopicCreation: false,
     // A batch tool has nobody to hand a crashed consumer to: fail, and let the operator rerun
     // (progress is committed, so the rerun resumes).
     retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },

@@ -17,7 +17,6 @@ export class HealthProbe {
   #streak = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
-  #last = '';
   #onDemand: Promise<boolean> | undefined;
 
   constructor(config: HealthCheckConfig & { url: string }, onChange: ProbeListener) {
@@ -29,10 +28,6 @@ export class HealthProbe {
     return this.#healthy;
   }
 
-  get lastResult(): string {
-    return this.#last;
-  }
-
   /**
    * Probes once before the route takes any record, and reports an endpoint that is down
    * right away: a fresh instance (a restart, a rolling deploy) knows nothing yet, and must not
@@ -41,7 +36,6 @@ export class HealthProbe {
    */
   async start(): Promise<void> {
     const { ok, detail } = await this.#once();
-    this.#last = detail;
     if (!ok) {
       this.#healthy = false;
       this.#onChange(false, detail);
@@ -54,7 +48,6 @@ export class HealthProbe {
     if (this.#stopped) return;
     const started = performance.now();
     const { ok, detail } = await this.#once();
-    this.#last = detail;
     this.#count(ok, detail);
     if (this.#stopped) return;
     // Fixed rate, not fixed delay: a slow probe does not stretch the detection time.
@@ -71,8 +64,7 @@ export class HealthProbe {
     if (!this.#healthy) return Promise.resolve(true);
     this.#onDemand ??= this.#once().then(({ ok, detail }) => {
       this.#onDemand = undefined;
-      this.#last = detail;
-      if (!ok && this.#healthy && !this.#stopped) {
+        if (!ok && this.#healthy && !this.#stopped) {
         this.#healthy = false;
         this.#streak = 0;
         this.#onChange(false, detail);

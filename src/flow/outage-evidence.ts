@@ -29,16 +29,12 @@ export interface EvidenceMark {
   readonly freshFailures: number;
 }
 
-export const Judgement = {
-  /** A request sent after this record first failed got an answer: the endpoint serves others. */
-  servesOthers: 'endpoint-serves-others',
-  /** No other record failed for the first time while this one was judged. */
-  noOtherFailures: 'no-other-failures',
-  /** Other fresh records fail too, or it is too early to tell: look again after a window. */
-  wait: 'wait',
-} as const;
-
-export type Judgement = (typeof Judgement)[keyof typeof Judgement];
+/**
+ * `endpoint-serves-others`: a request sent after the record first failed got an answer.
+ * `no-other-failures`: no other record failed for the first time while this one was judged.
+ * `wait`: other fresh records fail too, or it is too early to tell: look again after a window.
+ */
+export type Judgement = 'endpoint-serves-others' | 'no-other-failures' | 'wait';
 
 export class OutageEvidence {
   #freshFailures = 0;
@@ -79,9 +75,9 @@ export class OutageEvidence {
    * record had not failed on an earlier hop.
    */
   judge(mark: EvidenceMark, windowStart: number, firstLook: boolean, fresh: boolean): Judgement {
-    if (this.answeredSince(mark)) return Judgement.servesOthers;
-    if (this.#freshFailures > windowStart) return Judgement.wait;
-    if (firstLook && fresh) return Judgement.wait;
-    return Judgement.noOtherFailures;
+    if (this.answeredSince(mark)) return 'endpoint-serves-others';
+    if (this.#freshFailures > windowStart) return 'wait';
+    if (firstLook && fresh) return 'wait';
+    return 'no-other-failures';
   }
 }

@@ -28,10 +28,13 @@ import type { RouteConfig } from '../config/types.ts';
 import { Verdict, type AttemptResult, type Outage } from '../delivery/outcome.ts';
 import { EndpointBreaker, type BreakerState } from './endpoint-breaker.ts';
 import { HealthProbe } from './health-probe.ts';
-import { Judgement, OutageEvidence, type EvidenceMark } from './outage-evidence.ts';
+import { OutageEvidence, type EvidenceMark } from './outage-evidence.ts';
 import { RampGate } from './ramp-gate.ts';
 import { ChangeSignal } from './change-signal.ts';
 import { TokenBucket } from './token-bucket.ts';
+import type { FlowPauseReason } from './pause-reasons.ts';
+
+export type { FlowPauseReason } from './pause-reasons.ts';
 
 export type { BreakerState } from './endpoint-breaker.ts';
 export type { EvidenceMark } from './outage-evidence.ts';
@@ -39,7 +42,6 @@ export type { EvidenceMark } from './outage-evidence.ts';
 /** Why a record's failures were taken as its own. */
 export type FailureJudgement = 'endpoint-serves-others' | 'no-other-failures' | 'health-check-passes' | 'no-decision-within-reset-timeout';
 
-export type FlowPauseReason = 'health-check' | 'circuit-open' | 'token-endpoint';
 
 export interface FlowHooks {
   pause(reason: FlowPauseReason): void;
@@ -153,7 +155,7 @@ export class RouteFlow {
       for (let firstLook = true; ; firstLook = false) {
         if (this.#reasons.size > 0 || this.#epoch !== epoch) return 'outage';
         const judged = this.#evidence.judge(mark, windowStart, firstLook, fresh);
-        if (judged !== Judgement.wait || !this.#breakerWatches()) return judged === Judgement.wait ? Judgement.noOtherFailures : judged;
+        if (judged !== 'wait' || !this.#breakerWatches()) return judged === 'wait' ? 'no-other-failures' : judged;
         const left = deadline - performance.now();
         if (left <= 0) return 'no-decision-within-reset-timeout';
         if (signal.aborted) return undefined;

@@ -21,10 +21,6 @@ export class TokenBucket {
     this.#tokens = this.#capacity;
   }
 
-  get unlimited(): boolean {
-    return this.#rate === 0;
-  }
-
   /**
    * Resolves true once a token is taken, false if `signal` aborted first. `onWait` is called
    * when the caller has to wait (for the rate_limited_total metric).

@@ -28,9 +28,4 @@ export class Backlog<T> {
     }
     return item;
   }
-
-  clear(): void {
-    this.#items = [];
-    this.#head = 0;
-  }
 }

@@ -1,6 +1,7 @@
 /**
- * The one place that builds kafkajs clients. kafkajs logs through pino here, and two of its
- * quirks are handled once for everybody:
+ * The one place that builds kafkajs clients. kafkajs logs through pino here, no producer or
+ * consumer it makes may create a topic (a typo must never create an empty topic that swallows
+ * records), and two of its quirks are handled once for everybody:
  * - an out-of-range offset is reset silently by kafkajs; its log line is the only trace, so
  *   it is turned into a counted, loud event;
  * - Node 24 warns about a negative timeout kafkajs sets (TimeoutNegativeWarning); it is
@@ -8,7 +9,7 @@
  * TLS and SASL come from kafka-security.ts, so every client (the bridge, `check`, the DLT
  * commands) connects the same way.
  */
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type ConsumerConfig, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config/types.ts';
 import { kafkaSecurityOptions } from './kafka-security.ts';
@@ -37,10 +38,21 @@ export function quietKnownWarnings(): void {
   });
 }
 
+/** kafkajs lets producers and consumers auto-create topics unless told otherwise, every time. */
+class NoAutoCreateKafka extends Kafka {
+  override producer(config: ProducerConfig = {}): Producer {
+    return super.producer({ ...config, allowAutoTopicCreation: false });
+  }
+
+  override consumer(config: ConsumerConfig): Consumer {
+    return super.consumer({ ...config, allowAutoTopicCreation: false });
+  }
+}
+
 export function createKafka(config: KafkaConfig, logger: Logger, hooks: KafkaHooks = {}): Kafka {
   quietKnownWarnings();
   const log = logger.child({ component: 'kafkajs' });
-  return new Kafka({
+  return new NoAutoCreateKafka({
     clientId: config.clientId,
     brokers: [...config.brokers],
     connectionTimeout: config.connectionTimeout,

@@ -103,11 +103,6 @@ export class OffsetTracker {
     return this.#unfinished;
   }
 
-  /** The offset a commit should carry now: the first unfinished record, or undefined. */
-  get position(): bigint | undefined {
-    return this.#position;
-  }
-
   /** The offset to commit, or undefined when nothing moved since the last commit. */
   commitCandidate(): string | undefined {
     const p = this.#position;
@@ -123,11 +118,6 @@ export class OffsetTracker {
   }
 
   /**
-   * Forgets what was committed, so the next commit sends the position again. Used when the
-   * group's committed offset moved behind our back (kafkajs resets an out-of-range offset by
-   * committing the earliest offset itself).
-   */
-  /**
    * How many offsets a crash would deliver again if the record at `offset` were started now:
    * from the last commit Kafka acknowledged (before any, from the first record tracked) up to
    * and including `offset`. Counted in offsets, so gaps (compaction, control records) count
@@ -138,6 +128,11 @@ export class OffsetTracker {
     return offset - base + 1n;
   }
 
+  /**
+   * Forgets what was committed, so the next commit sends the position again. Used when the
+   * group's committed offset moved behind our back (kafkajs resets an out-of-range offset by
+   * committing the earliest offset itself).
+   */
   forgetCommitted(): void {
     this.#committed = undefined;
   }

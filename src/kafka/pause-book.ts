@@ -7,7 +7,9 @@
  * A partition is fetched only when no reason applies to it: neither its own reasons
  * (a backlog waiting for room or a due time) nor its topic's (route paused by flow control, shutdown).
  */
-export type PauseReason = 'backlog' | 'shutdown' | 'health-check' | 'circuit-open' | 'token-endpoint';
+import type { PauseReason } from '../flow/pause-reasons.ts';
+
+export type { PauseReason } from '../flow/pause-reasons.ts';
 
 export interface PauseTarget {
   pause(topic: string, partition: number): void;

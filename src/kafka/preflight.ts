@@ -7,7 +7,7 @@
 import type { Kafka } from 'kafkajs';
 import type { BridgeConfig } from '../config/types.ts';
 import { BridgeError, ErrorCodes } from '../errors.ts';
-import { FailureLadder } from '../retry/failure-ladder.ts';
+import { RetryTopology } from '../retry/retry-topology.ts';
 import { kafkaStartError } from './kafka-errors.ts';
 
 export interface TopicNeeds {
@@ -18,7 +18,7 @@ export interface TopicNeeds {
 export function neededTopics(config: BridgeConfig): TopicNeeds {
   return {
     source: config.routes.flatMap((r) => r.topics),
-    copies: config.routes.flatMap((r) => FailureLadder.topicsFor(r)),
+    copies: config.routes.flatMap((r) => new RetryTopology(r).copyTopics),
   };
 }
 

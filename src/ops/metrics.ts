@@ -6,10 +6,10 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RecordEvents } from '../record-events.ts';
+import { ROUTE_PAUSE_REASONS } from '../flow/pause-reasons.ts';
 import type { PartitionSnapshot } from '../kafka/group-consumer.ts';
 import type { RouteStatus } from './ops-server.ts';
 
-const PAUSE_REASONS = ['health-check', 'circuit-open', 'token-endpoint', 'shutdown'] as const;
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
 
 const PREFIX = 'kafka_http_bridge_';
@@ -38,13 +38,23 @@ export class BridgeMetrics {
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
+    const counter = <L extends string>(name: string, help: string, labelNames: L[]): Counter<L> =>
+      new Counter({ name: `${PREFIX}${name}`, help, labelNames, registers });
+    // Gauges read existing state at scrape time, never on the hot path.
+    const gauge = <L extends string>(name: string, help: string, labelNames: L[], fill: (set: (labels: Partial<Record<L, string>>, value: number) => void) => void): void => {
+      new Gauge({
+        name: `${PREFIX}${name}`,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          fill((labels, value) => this.set(labels, value));
+        },
+      });
+    };
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
-    this.deliveries = new Counter({
-      name: `${PREFIX}deliveries_total`,
-      help: 'Records that left the bridge, by outcome (delivered, retry_scheduled, dead_lettered, discarded).',
-      labelNames: ['route', 'outcome'],
-      registers,
-    });
+    this.deliveries = counter('deliveries_total', 'Records that left the bridge, by outcome (delivered, retry_scheduled, dead_lettered, discarded).', ['route', 'outcome']);
     this.httpDuration = new Histogram({
       name: `${PREFIX}http_request_duration_seconds`,
       help: 'Duration of HTTP attempts to the endpoint, whatever their result.',
@@ -52,136 +62,49 @@ export class BridgeMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
-    this.httpResponses = new Counter({
-      name: `${PREFIX}http_attempts_total`,
-      help: 'HTTP attempts by result: status class (2xx, 4xx, 5xx) or failure reason (timeout, connect-refused, …).',
-      labelNames: ['route', 'result'],
-      registers,
-    });
-    this.retryPublished = new Counter({
-      name: `${PREFIX}retry_published_total`,
-      help: 'Copies acknowledged on a retry topic, by tier (1 = first retry topic).',
-      labelNames: ['route', 'tier'],
-      registers,
-    });
-    this.dltPublished = new Counter({
-      name: `${PREFIX}dlt_published_total`,
-      help: 'Copies acknowledged on the dead-letter topic, by reason.',
-      labelNames: ['route', 'reason'],
-      registers,
-    });
-    this.copyFailures = new Counter({
-      name: `${PREFIX}copy_failures_total`,
-      help: 'Retry/dead-letter copies Kafka did not acknowledge (each is written again; the record is not finished).',
-      labelNames: ['route'],
-      registers,
-    });
-    this.commits = new Counter({
-      name: `${PREFIX}offset_commits_total`,
-      help: 'Offset commits, by consumer and result.',
-      labelNames: ['consumer', 'result'],
-      registers,
-    });
-    this.offsetResets = new Counter({
-      name: `${PREFIX}offset_resets_total`,
-      help: 'Times kafkajs reset an out-of-range offset (to the earliest record).',
-      labelNames: ['topic', 'partition'],
-      registers,
-    });
-    this.consumerRestarts = new Counter({
-      name: `${PREFIX}consumer_restarts_total`,
-      help: 'Times kafkajs restarted a crashed consumer.',
-      labelNames: ['consumer'],
-      registers,
-    });
+    this.httpResponses = counter('http_attempts_total', 'HTTP attempts by result: status class (2xx, 4xx, 5xx) or failure reason (timeout, connect-refused, …).', ['route', 'result']);
+    this.retryPublished = counter('retry_published_total', 'Copies acknowledged on a retry topic, by tier (1 = first retry topic).', ['route', 'tier']);
+    this.dltPublished = counter('dlt_published_total', 'Copies acknowledged on the dead-letter topic, by reason.', ['route', 'reason']);
+    this.copyFailures = counter('copy_failures_total', 'Retry/dead-letter copies Kafka did not acknowledge (each is written again; the record is not finished).', ['route']);
+    this.commits = counter('offset_commits_total', 'Offset commits, by consumer and result.', ['consumer', 'result']);
+    this.offsetResets = counter('offset_resets_total', 'Times kafkajs reset an out-of-range offset (to the earliest record).', ['topic', 'partition']);
+    this.consumerRestarts = counter('consumer_restarts_total', 'Times kafkajs restarted a crashed consumer.', ['consumer']);
     this.retryDueWait = new Histogram({
       name: `${PREFIX}retry_due_wait_seconds`,
       help: 'How late (positive) or early (negative) retry records were delivered against their due time.',
       buckets: [-1, 0, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
       registers,
     });
-    this.rateLimited = new Counter({
-      name: `${PREFIX}rate_limited_total`,
-      help: 'Requests that waited for the route rate limit.',
-      labelNames: ['route'],
-      registers,
+    this.rateLimited = counter('rate_limited_total', 'Requests that waited for the route rate limit.', ['route']);
+    this.failingAlone = counter('records_failing_alone_total', 'Records that ran out of attempts while the endpoint served other records (their failure is their own): each takes its next ladder step. By failure reason.', ['route', 'reason']);
+    gauge('inflight_records', 'Records held by the bridge (queued behind a key or being delivered), per route.', ['route'], (set) => {
+      for (const r of sources.routes()) set({ route: r.name }, r.inFlight);
     });
-    this.failingAlone = new Counter({
-      name: `${PREFIX}records_failing_alone_total`,
-      help: 'Records that ran out of attempts while the endpoint served other records (their failure is their own): each takes its next ladder step. By failure reason.',
-      labelNames: ['route', 'reason'],
-      registers,
+    gauge('route_paused', 'Whether the route is paused (1) for a reason: health-check, circuit-open, token-endpoint, shutdown.', ['route', 'reason'], (set) => {
+      for (const r of sources.routes()) {
+        for (const reason of ROUTE_PAUSE_REASONS) set({ route: r.name, reason }, r.pausedReasons.includes(reason) ? 1 : 0);
+      }
     });
-    new Gauge({
-      name: `${PREFIX}inflight_records`,
-      help: 'Records held by the bridge (queued behind a key or being delivered), per route.',
-      labelNames: ['route'],
-      registers,
-      collect() {
-        this.reset();
-        for (const r of sources.routes()) this.set({ route: r.name }, r.inFlight);
-      },
+    gauge('circuit_state', 'Circuit breaker state of the route: 1 for the current state (closed, open, half-open).', ['route', 'state'], (set) => {
+      for (const r of sources.routes()) {
+        if (r.breaker === 'disabled') continue;
+        for (const state of BREAKER_STATES) set({ route: r.name, state }, r.breaker === state ? 1 : 0);
+      }
     });
-    new Gauge({
-      name: `${PREFIX}route_paused`,
-      help: 'Whether the route is paused (1) for a reason: health-check, circuit-open, token-endpoint, shutdown.',
-      labelNames: ['route', 'reason'],
-      registers,
-      collect() {
-        this.reset();
-        for (const r of sources.routes()) {
-          for (const reason of PAUSE_REASONS) this.set({ route: r.name, reason }, r.pausedReasons.includes(reason) ? 1 : 0);
-        }
-      },
+    gauge('health_check_up', 'Result of the route health probe: 1 healthy, 0 unhealthy (only routes with a health check).', ['route'], (set) => {
+      for (const r of sources.routes()) if (r.healthy !== null) set({ route: r.name }, r.healthy ? 1 : 0);
     });
-    new Gauge({
-      name: `${PREFIX}circuit_state`,
-      help: 'Circuit breaker state of the route: 1 for the current state (closed, open, half-open).',
-      labelNames: ['route', 'state'],
-      registers,
-      collect() {
-        this.reset();
-        for (const r of sources.routes()) {
-          if (r.breaker === 'disabled') continue;
-          for (const state of BREAKER_STATES) this.set({ route: r.name, state }, r.breaker === state ? 1 : 0);
-        }
-      },
+    gauge('committed_offset', 'Last offset committed by this instance, per owned partition.', ['topic', 'partition'], (set) => {
+      for (const p of sources.partitions()) {
+        if (p.committed !== undefined) set({ topic: p.topic, partition: String(p.partition) }, Number(p.committed));
+      }
     });
-    new Gauge({
-      name: `${PREFIX}health_check_up`,
-      help: 'Result of the route health probe: 1 healthy, 0 unhealthy (only routes with a health check).',
-      labelNames: ['route'],
-      registers,
-      collect() {
-        this.reset();
-        for (const r of sources.routes()) if (r.healthy !== null) this.set({ route: r.name }, r.healthy ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}committed_offset`,
-      help: 'Last offset committed by this instance, per owned partition.',
-      labelNames: ['topic', 'partition'],
-      registers,
-      collect() {
-        this.reset();
-        for (const p of sources.partitions()) {
-          if (p.committed !== undefined) this.set({ topic: p.topic, partition: String(p.partition) }, Number(p.committed));
-        }
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}consumer_lag`,
-      help: 'High watermark minus committed offset, per owned partition (records not yet finished and committed).',
-      labelNames: ['topic', 'partition'],
-      registers,
-      collect() {
-        this.reset();
-        for (const p of sources.partitions()) {
-          if (p.highWatermark === undefined) continue;
-          const committed = p.committed === undefined ? 0 : Number(p.committed);
-          this.set({ topic: p.topic, partition: String(p.partition) }, Math.max(0, Number(p.highWatermark) - committed));
-        }
-      },
+    gauge('consumer_lag', 'High watermark minus committed offset, per owned partition (records not yet finished and committed).', ['topic', 'partition'], (set) => {
+      for (const p of sources.partitions()) {
+        if (p.highWatermark === undefined) continue;
+        const committed = p.committed === undefined ? 0 : Number(p.committed);
+        set({ topic: p.topic, partition: String(p.partition) }, Math.max(0, Number(p.highWatermark) - committed));
+      }
     });
   }
 

@@ -85,8 +85,9 @@ export function copyHeaders(record: BridgeRecord, hygiene: HeaderHygiene, facts:
   return headers;
 }
 
-function headerText(headers: IHeaders, name: string): string | undefined {
-  const raw = headers[name];
+/** The first value of header `name` as UTF-8 text, or undefined when the record has none. */
+export function headerText(headers: IHeaders | undefined, name: string): string | undefined {
+  const raw = headers?.[name];
   const first = Array.isArray(raw) ? raw[0] : raw;
   if (first === undefined) return undefined;
   return typeof first === 'string' ? first : first.toString('utf8');

@@ -11,7 +11,6 @@ export class KafkaCopyProducer implements CopyProducer {
 
   constructor(kafka: Kafka, idempotent: boolean) {
     this.#producer = kafka.producer({
-      allowAutoTopicCreation: false,
       idempotent,
       ...(idempotent ? { maxInFlightRequests: 1 } : {}),
       // Few internal retries: the delivery loop writes the copy again after backoff, for as

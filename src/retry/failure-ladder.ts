@@ -8,10 +8,10 @@
  * the source offset count as finished.
  */
 import type { RouteConfig } from '../config/types.ts';
-import { deadLetterTopicName, retryTopicName } from '../config/topic-names.ts';
 import type { BridgeRecord } from '../kafka/record.ts';
 import { Outcome, Verdict, type AttemptResult } from '../delivery/outcome.ts';
 import { copyHeaders } from './copy-headers.ts';
+import type { RetryTopology } from './retry-topology.ts';
 
 export interface CopyMessage {
   readonly key: Buffer | null;
@@ -32,25 +32,21 @@ export interface LadderStep {
 
 export class FailureLadder {
   readonly #route: RouteConfig;
+  readonly #topology: RetryTopology;
   readonly #producer: CopyProducer;
 
-  constructor(route: RouteConfig, producer: CopyProducer) {
+  constructor(route: RouteConfig, topology: RetryTopology, producer: CopyProducer) {
     this.#route = route;
+    this.#topology = topology;
     this.#producer = producer;
   }
 
   /** The next step for a record whose attempts ended with `result`. */
   next(record: BridgeRecord, result: AttemptResult, now: number): LadderStep {
-    const source = record.origin.topic;
-    const delays = this.#route.retry.delays;
-    const nextTier = record.tier + 1;
-    if (result.verdict === Verdict.transient && this.#route.onFailure === 'escalate' && nextTier <= delays.length) {
-      const delay = delays[nextTier - 1]!;
-      // Retry-After may ask for more than the tier's delay; never for less.
-      const dueAt = now + Math.max(delay, result.retryAfterMs ?? 0);
-      return { outcome: Outcome.retryScheduled, topic: retryTopicName(source, this.#route, nextTier - 1), dueAt };
-    }
-    return { outcome: Outcome.deadLettered, topic: deadLetterTopicName(source, this.#route) };
+    const rung = this.#topology.next(record.topic, result.verdict === Verdict.transient);
+    if ('deadLetter' in rung) return { outcome: Outcome.deadLettered, topic: rung.deadLetter };
+    // Retry-After may ask for more than the tier's delay; never for less.
+    return { outcome: Outcome.retryScheduled, topic: rung.topic, dueAt: now + Math.max(rung.delayMs, result.retryAfterMs ?? 0) };
   }
 
   async copy(record: BridgeRecord, step: LadderStep, result: AttemptResult, attempts: number, now: number): Promise<void> {
@@ -62,17 +58,5 @@ export class FailureLadder {
       ...(step.dueAt === undefined ? {} : { dueAt: step.dueAt }),
     });
     await this.#producer.send(step.topic, { key: record.key, value: record.value, headers });
-  }
-
-  /** Every topic this route may write copies to, for the preflight check. */
-  static topicsFor(route: RouteConfig): string[] {
-    const out: string[] = [];
-    // In `block` mode failures are retried in place: no retry topics are ever written.
-    const tiers = route.onFailure === 'escalate' ? route.retry.delays.length : 0;
-    for (const topic of route.topics) {
-      for (let tier = 1; tier <= tiers; tier++) out.push(retryTopicName(topic, route, tier - 1));
-      out.push(deadLetterTopicName(topic, route));
-    }
-    return out;
   }
 }

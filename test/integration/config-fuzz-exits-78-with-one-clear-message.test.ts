@@ -17,7 +17,8 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseDocument, stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { FORMAT } from '../../src/config/formats.ts';
-import { bridgeSchema, routeSchema, schemaLeafPaths } from '../../src/config/schema.ts';
+import { routeSchema } from '../../src/config/route-schema.ts';
+import { bridgeSchema, schemaLeafPaths } from '../../src/config/schema.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { spawnBridge } from '../support/test-bridge.ts';
 

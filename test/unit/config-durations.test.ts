@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ConfigError } from '../../src/errors.ts';
 import { durationMs, formatDuration, parseDuration } from '../../src/config/duration.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
-
-function problemsOf(config: unknown): string[] {
-  try {
-    parseConfig(stringify(config), {});
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { problemsOf } from '../support/config-problems.ts';
 
 function withRoute(route: Record<string, unknown>): unknown {
   return {

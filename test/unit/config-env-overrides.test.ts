@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ConfigError } from '../../src/errors.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
+import { problemsOf } from '../support/config-problems.ts';
 
 const text = stringify({
   kafka: { brokers: ['file-broker:9092'], groupId: 'from-file', sessionTimeout: '45s' },
@@ -10,15 +10,7 @@ const text = stringify({
   routes: [{ name: 'orders', topics: ['orders'], endpoint: { url: 'http://localhost:3000/orders' } }],
 });
 
-function problemsOf(env: NodeJS.ProcessEnv): string[] {
-  try {
-    parseConfig(text, env);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const problemsFor = (env: NodeJS.ProcessEnv): string[] => problemsOf(text, env);
 
 describe('environment overrides', () => {
   it('uses the file when no variable is set', () => {
@@ -58,7 +50,7 @@ describe('environment overrides', () => {
   });
 
   it('validates env values like file values and names the variable', () => {
-    expect(problemsOf({ PORT: 'abc', LOG_LEVEL: 'verbose', KAFKA_BROKERS: 'ok:9092,,nohost', KAFKA_GROUP_ID: 'a\u0007b' })).toEqual([
+    expect(problemsFor({ PORT: 'abc', LOG_LEVEL: 'verbose', KAFKA_BROKERS: 'ok:9092,,nohost', KAFKA_GROUP_ID: 'a\u0007b' })).toEqual([
       'kafka.brokers[1] (env KAFKA_BROKERS): must be host:port, e.g. broker-1:9092 (got "")',
       'kafka.brokers[2] (env KAFKA_BROKERS): must be host:port, e.g. broker-1:9092 (got "nohost")',
       'kafka.groupId (env KAFKA_GROUP_ID): must not contain control characters (got "a\\u0007b")',
@@ -68,7 +60,7 @@ describe('environment overrides', () => {
   });
 
   it.each(['80abc', '-1', '65536', '1e3', '8080.5'])('rejects PORT=%s', (port) => {
-    expect(problemsOf({ PORT: port })).toEqual([expect.stringMatching(/^server\.port \(env PORT\): must be a port number from 0 to 65535/)]);
+    expect(problemsFor({ PORT: port })).toEqual([expect.stringMatching(/^server\.port \(env PORT\): must be a port number from 0 to 65535/)]);
   });
 
   it('reads only the variables it documents', () => {

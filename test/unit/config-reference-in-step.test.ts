@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { bridgeSchema, routeSchema, schemaLeafPaths } from '../../src/config/schema.ts';
+import { routeSchema } from '../../src/config/route-schema.ts';
+import { bridgeSchema, schemaLeafPaths } from '../../src/config/schema.ts';
 
 const docs = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const example: unknown = parse(readFileSync(new URL('../../config/bridge.example.yaml', import.meta.url), 'utf8'));

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { ConfigError } from '../../src/errors.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
 import { Secret } from '../../src/config/secret.ts';
+import { problemsOf } from '../support/config-problems.ts';
 
 const SECRET = 'sk-live-4f9c2e7d1b';
 const dir = mkdtempSync(join(tmpdir(), 'bridge-secrets-'));
@@ -25,16 +26,6 @@ function configWithHeaders(headers: Record<string, unknown>, extra: Record<strin
     kafka: { sessionTimeout: '45s' },
     routes: [{ name: 'orders', topics: ['orders'], endpoint: { url: 'http://localhost:3000/orders', headers }, ...extra }],
   });
-}
-
-function problemsOf(text: string, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfig(text, env);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 function expectNoSecretIn(...texts: string[]): void {

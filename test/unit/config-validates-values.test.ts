@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ConfigError } from '../../src/errors.ts';
 import { parseConfig } from '../../src/config/load-config.ts';
-
-function problemsOf(config: unknown): string[] {
-  try {
-    parseConfig(typeof config === 'string' ? config : stringify(config), {});
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { problemsOf } from '../support/config-problems.ts';
 
 const route = { name: 'orders', topics: ['orders'], endpoint: { url: 'http://localhost:3000/orders' } };
 const withRoute = (changes: Record<string, unknown>): unknown => ({ kafka: { sessionTimeout: '45s' }, routes: [{ ...route, ...changes }] });

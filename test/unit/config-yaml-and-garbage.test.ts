@@ -4,21 +4,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
 import { loadConfig, parseConfig } from '../../src/config/load-config.ts';
+import { refusal } from '../support/config-problems.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'bridge-yaml-'));
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function configErrorOf(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw new Error(`expected a ConfigError, got ${String(error)}`);
-  }
-  throw new Error('expected a ConfigError');
-}
+const configErrorOf = refusal;
 
 describe('YAML syntax errors', () => {
   it('names the file, line and column', () => {

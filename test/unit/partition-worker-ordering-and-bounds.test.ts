@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PartitionWorker } from '../../src/dispatch/partition-worker.ts';
+import { hasRoom } from '../../src/dispatch/inflight-budget.ts';
 import type { BridgeRecord } from '../../src/kafka/record.ts';
 import type { Ordering } from '../../src/config/types.ts';
 
@@ -70,20 +71,20 @@ describe('PartitionWorker', () => {
   it('counts queued records against the bound', async () => {
     const h = harness('key', 2);
     h.worker.offer(rec(0, 'a'));
-    expect(h.worker.hasRoom()).toBe(true);
+    expect(hasRoom(h.worker.held, h.worker.capacity)).toBe(true);
     h.worker.offer(rec(1, 'a'));
-    expect(h.worker.hasRoom()).toBe(false);
+    expect(hasRoom(h.worker.held, h.worker.capacity)).toBe(false);
     expect(h.worker.held).toBe(2);
     expect(h.worker.running).toBe(1);
     await h.finish(0);
-    expect(h.worker.hasRoom()).toBe(true);
+    expect(hasRoom(h.worker.held, h.worker.capacity)).toBe(true);
   });
 
-  it('revoke drops queued records and has no room after', async () => {
+  it('revoke drops queued records: only the running one is still held', async () => {
     const h = harness('partition', 5);
     [0, 1, 2].forEach((o) => h.worker.offer(rec(o, null)));
     h.worker.revoke();
-    expect(h.worker.hasRoom()).toBe(false);
+    expect(h.worker.held).toBe(1);
     await h.finish(0);
     expect(h.started).toEqual(['0']);
     await h.worker.idle();

@@ -7,13 +7,10 @@
  * - oauth2: client-credentials tokens, cached and refreshed, with an outage signal when the
  *   token endpoint cannot hand one out.
  *
- * Credentials only ever leave this module as header values handed to undici.
+ * Credentials only ever leave these modules as header values handed to undici. The kinds
+ * implement this interface; create-endpoint-auth.ts picks one.
  */
-import type { EndpointAuthConfig } from '../../config/types.ts';
 import type { Outage } from '../outcome.ts';
-import { BasicCredentials } from './basic-credentials.ts';
-import { BearerTokenFile } from './bearer-token-file.ts';
-import { OAuth2ClientCredentials } from './oauth2-client-credentials.ts';
 
 export interface EndpointAuth {
   /** The `authorization` value for the next request, or the outage that prevents one. */
@@ -29,15 +26,4 @@ export interface EndpointAuth {
 export interface EndpointAuthOptions {
   /** ms allowed for one token request (the endpoint's attempt timeout). */
   readonly timeout: number;
-}
-
-export function createEndpointAuth(config: EndpointAuthConfig, options: EndpointAuthOptions): EndpointAuth {
-  switch (config.kind) {
-    case 'bearer':
-      return new BearerTokenFile(config.tokenFile, config.token.reveal());
-    case 'basic':
-      return new BasicCredentials(config.username, config.password);
-    case 'oauth2':
-      return new OAuth2ClientCredentials(config, options.timeout);
-  }
 }

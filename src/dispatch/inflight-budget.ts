@@ -1,0 +1,59 @@
+/**
+ * The in-flight budget of a route: every bound on how much work the bridge holds, in one
+ * place.
+ *
+ *   maxInFlight ── split over the partitions the route owns ──▶ share per partition (≥ 1)
+ *        │                                                        │
+ *        │   a partition takes a record only while it holds       │ hasRoom: held < share
+ *        │   fewer than its share; a full one is paused           │
+ *        │                                                        │
+ *        │   and only while a crash would repeat at most two      │ withinExposure:
+ *        │   shares: everything started beyond the last commit     │ started past the commit ≤ 2 × share
+ *        │   Kafka acknowledged                                   │
+ *        ▼
+ *   endpoint concurrency (ramped after a resume) and connections default to maxInFlight:
+ *   more connections than records in flight are never used.
+ *
+ * So memory is bounded by maxInFlight records plus one fetch per owned partition, and a crash
+ * or a rebalance repeats at most two in-flight windows per partition.
+ */
+
+/** How many shares past the last acknowledged commit a partition may start. */
+export const EXPOSURE_SHARES = 2;
+
+/** A partition's share of the route's maxInFlight: at least one record each. */
+export function partitionShare(maxInFlight: number, partitions: number): number {
+  return Math.max(1, Math.floor(maxInFlight / Math.max(1, partitions)));
+}
+
+/** Whether a partition holding `held` records may take one more. */
+export function hasRoom(held: number, share: number): boolean {
+  return held < share;
+}
+
+/**
+ * Whether the record whose start would make `exposure` offsets repeatable after a crash (see
+ * OffsetTracker.exposure) may start. A slow record holds its partition once this is reached,
+ * until a commit moves the base: the caller then asks for one.
+ */
+export function withinExposure(exposure: bigint, share: number): boolean {
+  return exposure <= BigInt(EXPOSURE_SHARES * share);
+}
+
+/**
+ * How many records of a partition finished since the last commit make an early commit worth
+ * it: a share's worth. The timer alone would let what a crash repeats grow with throughput.
+ */
+export function commitEarlyAfter(share: number): number {
+  return share;
+}
+
+/** Keep-alive connections to an endpoint when the configuration leaves them out. */
+export function defaultConnections(maxInFlight: number): number {
+  return maxInFlight;
+}
+
+/** Why `connections` is too many for `maxInFlight`, or undefined. */
+export function connectionsProblem(connections: number, maxInFlight: number): string | undefined {
+  return connections > maxInFlight ? `more connections than records in flight are never used` : undefined;
+}

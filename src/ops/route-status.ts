@@ -1,0 +1,36 @@
+/**
+ * What /ready and the route gauges show per route, read from the parts that hold the truth:
+ * the pause books of the consumers (every pause, whoever asked for it), the dispatchers'
+ * in-flight counts, the flow controller's breaker and health probe.
+ */
+import type { GroupConsumer } from '../kafka/group-consumer.ts';
+import type { RouteStatus } from './ops-server.ts';
+
+export interface RouteView {
+  readonly name: string;
+  /** Every topic the route reads: source and retry topics. */
+  readonly topics: readonly string[];
+  readonly inFlight: () => number;
+  readonly breaker: () => string;
+  readonly healthy: () => boolean | undefined;
+}
+
+export function routeStatuses(routes: readonly RouteView[], consumers: readonly { name: string; consumer: GroupConsumer }[]): RouteStatus[] {
+  const parts = consumers.map(({ name, consumer }) => ({ name, consumer, snapshot: consumer.snapshot() }));
+  return routes.map((route) => {
+    const reasons = new Set(parts.flatMap(({ consumer }) => route.topics.flatMap((t) => consumer.pauses.reasonsFor(t))));
+    return {
+      name: route.name,
+      inFlight: route.inFlight(),
+      paused: reasons.size > 0,
+      pausedReasons: [...reasons],
+      breaker: route.breaker(),
+      healthy: route.healthy() ?? null,
+      partitions: parts.flatMap(({ name, snapshot }) =>
+        snapshot
+          .filter((s) => s.route === route.name)
+          .map((s) => ({ topic: s.topic, partition: s.partition, consumer: name, paused: s.paused, pending: s.pending })),
+      ),
+    };
+  });
+}
