@@ -6,6 +6,10 @@ BRIDGE_NODE_CACHE="$BRIDGE_CACHE/node$BRIDGE_NODE_MAJOR"
 # Pinned: the chart tests run `helm lint --strict` and `helm template` with this release.
 BRIDGE_HELM_VERSION=v3.22.0
 BRIDGE_HELM_BIN="$BRIDGE_CACHE/helm/$BRIDGE_HELM_VERSION/bin"
+# Only to build helm on a machine without a Go of its own: the toolchain the Go module proxy
+# serves (golang.org/toolchain, what GOTOOLCHAIN downloads), unpacked into the cache.
+BRIDGE_GO_VERSION=1.26.8
+BRIDGE_GO_ROOT="$BRIDGE_CACHE/go/golang.org/toolchain@v0.0.1-go$BRIDGE_GO_VERSION.linux-amd64"
 
 bridge_node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 

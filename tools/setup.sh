@@ -30,12 +30,12 @@ if [ "$want" = test ]; then
   bridge_java_ok || packages+=(default-jre-headless)
   command -v mvn >/dev/null 2>&1 || packages+=(maven)
 fi
+sudo=()
+[ "$(id -u)" = 0 ] || ! command -v sudo >/dev/null 2>&1 || sudo=(sudo)
 if [ "${#packages[@]}" -gt 0 ]; then
   command -v apt-get >/dev/null 2>&1 || die "missing: ${packages[*]}; install them with your package manager (this script knows apt-get only)"
-  sudo=()
-  if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null 2>&1 || die "missing Debian packages: ${packages[*]}; run as root, or: apt-get install -y ${packages[*]}"
-    sudo=(sudo)
+  if [ "$(id -u)" != 0 ] && [ "${#sudo[@]}" -eq 0 ]; then
+    die "missing Debian packages: ${packages[*]}; run as root, or: apt-get install -y ${packages[*]}"
   fi
   say "apt-get install ${packages[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -69,10 +69,31 @@ fi
 node tools/kafka/kafka-install.ts >&2
 
 # --- helm, from the Go module proxy -----------------------------------------------------
+go_ok() { local v; v=$("$1" env GOVERSION 2>/dev/null) || return 1; v=${v#go}; [ "${v%%.*}" -gt 1 ] || [ "$(echo "$v" | cut -d. -f2)" -ge 24 ]; }
 if [ ! -x "$BRIDGE_HELM_BIN/helm" ]; then
-  command -v go >/dev/null 2>&1 || die "helm is built from the Go module proxy and needs Go 1.24 or newer (https://go.dev/dl); none is on PATH"
+  go=go
+  if ! command -v go >/dev/null 2>&1 || ! go_ok go; then
+    # No Go 1.24+ here: take the toolchain from the Go module proxy, as GOTOOLCHAIN would.
+    go="$BRIDGE_GO_ROOT/bin/go"
+    if [ ! -x "$go" ]; then
+      tools=(); command -v curl >/dev/null 2>&1 || tools+=(curl ca-certificates); command -v unzip >/dev/null 2>&1 || tools+=(unzip)
+      if [ "${#tools[@]}" -gt 0 ]; then
+        command -v apt-get >/dev/null 2>&1 || die "building helm needs Go 1.24+, or curl and unzip to fetch one"
+        say "apt-get install ${tools[*]}"
+        "${sudo[@]}" apt-get update -qq
+        "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${tools[@]}" >/dev/null
+      fi
+      say "fetching Go $BRIDGE_GO_VERSION from the Go module proxy into $BRIDGE_CACHE/go"
+      mkdir -p "$BRIDGE_CACHE/go"
+      zip="$BRIDGE_CACHE/go/toolchain.zip"
+      curl -fsSL -o "$zip" "${GOPROXY_URL:-https://proxy.golang.org}/golang.org/toolchain/@v/v0.0.1-go$BRIDGE_GO_VERSION.linux-amd64.zip" \
+        || die "could not download Go $BRIDGE_GO_VERSION from the Go module proxy"
+      unzip -q -o "$zip" -d "$BRIDGE_CACHE/go" && rm -f "$zip"
+      chmod +x "$BRIDGE_GO_ROOT/bin/"* "$BRIDGE_GO_ROOT/pkg/tool/"*/* 2>/dev/null || true
+    fi
+  fi
   say "go install helm.sh/helm/v3/cmd/helm@$BRIDGE_HELM_VERSION into $BRIDGE_HELM_BIN"
-  GOBIN="$BRIDGE_HELM_BIN" GOFLAGS=-mod=mod go install "helm.sh/helm/v3/cmd/helm@$BRIDGE_HELM_VERSION" \
+  GOTOOLCHAIN=local GOBIN="$BRIDGE_HELM_BIN" GOFLAGS=-mod=mod "$go" install "helm.sh/helm/v3/cmd/helm@$BRIDGE_HELM_VERSION" \
     || die "go install of helm $BRIDGE_HELM_VERSION failed (see above)"
 fi
 say "$("$BRIDGE_HELM_BIN/helm" version --short)"
