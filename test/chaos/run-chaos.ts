@@ -30,7 +30,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Kafka } from 'kafkajs';
 import type { KafkaCluster } from '../../tools/kafka/kafka-cluster.ts';
-import { startCluster } from '../support/fixtures.ts';
+import { startCluster } from '../support/test-cluster.ts';
 import { kafkaFor, uniqueTopic } from '../support/kafka-helpers.ts';
 import { testConfigObject } from '../support/test-bridge.ts';
 import { quietKnownWarnings } from '../../src/kafka/kafka-client.ts';

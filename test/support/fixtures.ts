@@ -13,47 +13,12 @@
  */
 import { test as base } from 'vitest';
 import type { Kafka } from 'kafkajs';
-import { KafkaCluster, type KafkaClusterOptions } from '../../tools/kafka/kafka-cluster.ts';
 import type { Bridge } from '../../src/bridge.ts';
 import type { BridgeConfig } from '../../src/config/types.ts';
 import { uniqueTopic } from './kafka-helpers.ts';
+import { startCluster } from './test-cluster.ts';
 import { RecordingSink } from './recording-sink.ts';
 import { LogSink, spawnBridge, startInProcess, type BridgeProcess } from './test-bridge.ts';
-
-/** The Kafka version under test: $KAFKA_VERSION, or the default of tools/kafka. */
-export function kafkaVersion(): string | undefined {
-  return process.env['KAFKA_VERSION'] || undefined;
-}
-
-export function startCluster(options: KafkaClusterOptions = {}): Promise<KafkaCluster> {
-  const version = kafkaVersion();
-  return KafkaCluster.start({ ...(version === undefined ? {} : { version }), ...options });
-}
-
-export interface RouteTopics {
-  readonly topic: string;
-  readonly retry: readonly string[];
-  readonly dlt: string;
-}
-
-/**
- * A fresh source topic with its retry topics (`-retry` for one tier, `-retry-N` for more)
- * and its dead-letter topic, named as the bridge derives them by default.
- */
-export async function createRouteTopics(
-  cluster: KafkaCluster,
-  prefix: string,
-  options: { partitions?: number; tiers?: number; replication?: number } = {},
-): Promise<RouteTopics> {
-  const topic = uniqueTopic(prefix);
-  const partitions = options.partitions ?? 1;
-  const tiers = options.tiers ?? 0;
-  const retry = tiers === 1 ? [`${topic}-retry`] : Array.from({ length: tiers }, (_, i) => `${topic}-retry-${i + 1}`);
-  const dlt = `${topic}-dlt`;
-  const replication = options.replication === undefined ? {} : { replication: options.replication };
-  for (const name of [topic, ...retry, dlt]) await cluster.createTopic({ name, partitions, ...replication });
-  return { topic, retry, dlt };
-}
 
 export interface Bridges {
   /** A bridge in this process, with its logs parsed into `logs.lines`. */
@@ -97,3 +62,4 @@ export const test = base
   });
 
 export { uniqueTopic };
+export { createRouteTopics, kafkaVersion, startCluster, type RouteTopics } from './test-cluster.ts';

@@ -9,7 +9,7 @@ import { appendFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { KafkaCluster } from '../../../tools/kafka/kafka-cluster.ts';
 import { DevBroker } from '../../support/dev-broker.ts';
-import { startCluster } from '../../support/fixtures.ts';
+import { startCluster } from '../../support/test-cluster.ts';
 import { kafkaFor, uniqueTopic, waitFor } from '../../support/kafka-helpers.ts';
 import { spawnBridge, testConfigObject, waitForPort, type BridgeProcess } from '../../support/test-bridge.ts';
 import { CommitSampler, FaultSink, checkInvariants, lagZero, produceWorkload, readCopies, type InvariantReport, type Produced } from './workload.ts';
