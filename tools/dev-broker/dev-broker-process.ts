@@ -14,6 +14,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { BridgeError, ErrorCodes } from '../../src/errors.ts';
 import { ensureDevBrokerBinary } from './build.ts';
+import { killOnExit } from '../kill-on-exit.ts';
 
 /** Kafka API keys, for pushRequestErrors() / clearRequestErrors(). */
 export const ApiKey = {
@@ -39,21 +40,6 @@ export interface DevBrokerOptions {
   startTimeoutMs?: number;
   /** Receives the broker's stderr lines (librdkafka warnings/errors). Default: kept for error messages only. */
   onStderr?: (line: string) => void;
-}
-
-const live = new Set<ChildProcessWithoutNullStreams>();
-let exitHookInstalled = false;
-
-/** 'exit' handlers must be synchronous: SIGKILL is the only thing left we can do there. */
-function track(child: ChildProcessWithoutNullStreams): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of live) c.kill('SIGKILL');
-    });
-  }
 }
 
 /** Splits a stream into lines (the launcher's protocol is strictly one line per message). */
@@ -121,9 +107,9 @@ export class DevBroker {
     const binary = await ensureDevBrokerBinary();
     // detached: its own process group, so a terminal Ctrl-C reaches only us and the owner
     // decides when the broker goes (a demo draining on SIGINT still needs it). It still
-    // dies with us: stdin EOF, PR_SET_PDEATHSIG and the exit hook in track().
+    // dies with us: stdin EOF, PR_SET_PDEATHSIG and the exit hook of killOnExit().
     const child = spawn(binary, ['--brokers', String(brokers)], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    track(child);
+    killOnExit(child);
 
     // One stdout reader for the whole life of the child; start() and then the instance
     // take turns handling its lines, so no line can fall between two listeners.

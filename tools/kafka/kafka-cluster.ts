@@ -8,19 +8,19 @@
  *
  * No JVM outlives its owner: each is started through `setpriv --pdeathsig SIGKILL`, so the
  * kernel kills it when the Node process that spawned it dies, however it dies (a vitest worker
- * killed on timeout included), and an 'exit' hook kills whatever close() was not awaited for.
+ * killed on timeout included), and an 'exit' hook kills whatever close() was not awaited for
+ * (kafka-node.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { BridgeError, ErrorCodes } from '../../src/errors.ts';
-import { KAFKA_VERSIONS, checkJava, ensureKafka, javaCommand } from './kafka-install.ts';
+import { KAFKA_VERSIONS, checkJava, ensureKafka } from './kafka-install.ts';
+import { clusterId, formatStorage, freePorts, launchNode, logTail, unavailable, type Jvm, type RunningNode } from './kafka-node.ts';
 import {
   nodeRoles,
+  planNodes,
   offsetsPartitionFor,
   portsNeeded,
   scramFormatArgs,
@@ -57,55 +57,13 @@ export interface TopicSpec {
   readonly config?: Readonly<Record<string, string>>;
 }
 
-interface RunningNode {
-  readonly plan: NodePlan;
-  readonly propsFile: string;
-  readonly logFile: string;
-  child: ChildProcess | undefined;
-  exited: Promise<void>;
-}
-
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function track(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of live) c.kill('SIGKILL');
-    });
-  }
-}
-
-function unavailable(message: string): BridgeError {
-  return new BridgeError(ErrorCodes.KAFKA_BROKER_UNAVAILABLE, message);
-}
-
-/** Ports the kernel hands out now; all are held open together so none is given twice. */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<import('node:net').Server>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
-
-/** A KRaft cluster id: 16 random bytes, base64url; one starting with '-' would read as an option. */
-function clusterId(): string {
-  for (;;) {
-    const id = randomBytes(16).toString('base64url');
-    if (/^[A-Za-z0-9]/.test(id)) return id;
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+class NodeExited extends Error {
+  constructor(id: number) {
+    super(`node ${id} exited`);
+  }
+}
 
 export class KafkaCluster {
   readonly version: string;
@@ -115,7 +73,7 @@ export class KafkaCluster {
   readonly listeners: { readonly ssl?: string; readonly scram?: string; readonly plainSsl?: string };
   readonly dir: string;
   readonly #nodes = new Map<number, RunningNode>();
-  readonly #libs: string;
+  readonly #jvm: Jvm;
   readonly #opts: KafkaClusterOptions;
   readonly #kafka: Kafka;
   #admin: Admin | undefined;
@@ -123,18 +81,14 @@ export class KafkaCluster {
 
   private constructor(version: string, libs: string, dir: string, plan: ClusterPlan, opts: KafkaClusterOptions) {
     this.version = version;
-    this.#libs = libs;
+    this.#jvm = { libs, heapMb: opts.heapMb ?? 384 };
     this.dir = dir;
     this.#opts = opts;
-    const brokers = plan.nodes.filter((n) => n.roles.includes('broker'));
-    const list = (pick: (n: NodePlan) => number | undefined) => {
-      const ports = brokers.map(pick).filter((p) => p !== undefined);
-      return ports.length === 0 ? undefined : ports.map((p) => `127.0.0.1:${p}`).join(',');
-    };
+    const list = (pick: (n: NodePlan) => number | undefined) =>
+      plan.nodes.flatMap((n) => (n.roles.includes('broker') && pick(n) !== undefined ? [`127.0.0.1:${pick(n)}`] : [])).join(',') || undefined;
     this.bootstrap = list((n) => n.ports.plaintext)!;
-    this.listeners = Object.fromEntries(
-      Object.entries({ ssl: list((n) => n.ports.ssl), scram: list((n) => n.ports.scram), plainSsl: list((n) => n.ports.plainSsl) }).filter(([, v]) => v !== undefined),
-    );
+    const { ssl, scram, plainSsl } = { ssl: list((n) => n.ports.ssl), scram: list((n) => n.ports.scram), plainSsl: list((n) => n.ports.plainSsl) };
+    this.listeners = { ...(ssl && { ssl }), ...(scram && { scram }), ...(plainSsl && { plainSsl }) };
     for (const node of plan.nodes) {
       const propsFile = join(dir, `node-${node.id}.properties`);
       writeFileSync(propsFile, serverProperties(plan, node));
@@ -152,27 +106,12 @@ export class KafkaCluster {
     const roles = nodeRoles(opts.controller ?? 'combined', brokers);
     const ports = await freePorts(roles.reduce((n, r) => n + portsNeeded(r.roles, security), 0));
     const dir = mkdtempSync(join(tmpdir(), 'kafka-cluster-'));
-    const nodes: NodePlan[] = roles.map(({ id, roles: r }) => {
-      const isBroker = r.includes('broker');
-      const take = (when: boolean) => (when ? ports.shift() : undefined);
-      return {
-        id,
-        roles: r,
-        ports: {
-          plaintext: take(isBroker),
-          controller: take(r.includes('controller')),
-          ssl: take(isBroker && security.keystorePem !== undefined),
-          scram: take(isBroker && security.scramUsers !== undefined),
-          plainSsl: take(isBroker && security.plainUsers !== undefined),
-        },
-        dataDir: join(dir, `data-${id}`),
-      };
-    });
+    const nodes = planNodes(roles, security, ports, dir);
     const plan: ClusterPlan = { nodes, brokers, security, overrides: opts.brokerConfig ?? {} };
     const cluster = new KafkaCluster(version, libs, dir, plan, opts);
     try {
-      await cluster.#format(clusterId(), scramFormatArgs(security));
-      await Promise.all([...cluster.#nodes.values()].map((n) => cluster.#launch(n)));
+      await formatStorage([...cluster.#nodes.values()], cluster.#jvm, clusterId(), scramFormatArgs(security));
+      for (const n of cluster.#nodes.values()) await launchNode(n, cluster.#jvm);
       await cluster.#waitForBrokers(brokers);
       // The offsets topic is created on the first FindCoordinator; make that happen now, so a
       // test's first consumer group does not pay for it.
@@ -183,61 +122,6 @@ export class KafkaCluster {
       throw error;
     }
     return cluster;
-  }
-
-  #java(args: string[], extra: string[] = []): string[] {
-    const heap = this.#opts.heapMb ?? 384;
-    return [
-      '--pdeathsig', 'SIGKILL', '--',
-      javaCommand(),
-      `-Xmx${heap}m`, '-Xms64m', '-XX:+UseG1GC', '-Xss512k', '-Djava.awt.headless=true',
-      '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-Dorg.slf4j.simpleLogger.showDateTime=true',
-      ...extra,
-      '-cp', join(this.#libs, '*'),
-      ...args,
-    ];
-  }
-
-  async #format(id: string, scram: string[]): Promise<void> {
-    await Promise.all(
-      [...this.#nodes.values()].map(
-        (n) =>
-          new Promise<void>((resolve, reject) => {
-            const args = this.#java(['kafka.tools.StorageTool', 'format', '-t', id, '-c', n.propsFile, '--ignore-formatted', ...(n.plan.roles.includes('broker') ? scram : [])]);
-            const child = spawn('setpriv', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-            let output = '';
-            child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-            child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-            child.once('error', (e) => reject(unavailable(`could not run java through setpriv: ${e.message}`)));
-            child.once('exit', (code) =>
-              code === 0 ? resolve() : reject(unavailable(`formatting node ${n.plan.id} failed (exit ${code}):\n${output.trim().split('\n').slice(-8).join('\n')}`)),
-            );
-          }),
-      ),
-    );
-  }
-
-  async #launch(node: RunningNode): Promise<void> {
-    const out = createWriteStream(node.logFile, { flags: 'a' });
-    await new Promise((r) => out.once('open', r));
-    const child = spawn('setpriv', this.#java(['kafka.Kafka', node.propsFile]), { stdio: ['ignore', out, out] });
-    track(child);
-    node.child = child;
-    node.exited = new Promise<void>((resolve) => {
-      child.once('exit', () => {
-        if (node.child === child) node.child = undefined;
-        out.end();
-        resolve();
-      });
-    });
-  }
-
-  #logTail(node: RunningNode): string {
-    try {
-      return readFileSync(node.logFile, 'utf8').trim().split('\n').slice(-15).join('\n');
-    } catch {
-      return '';
-    }
   }
 
   async #admin_(): Promise<Admin> {
@@ -268,21 +152,17 @@ export class KafkaCluster {
   }
 
   async #waitForBrokers(count: number, include?: number): Promise<void> {
-    const timeout = this.#opts.startTimeoutMs ?? 60_000;
-    const deadline = Date.now() + timeout;
-    for (;;) {
-      for (const node of this.#nodes.values()) {
-        if (node.child === undefined && (include === undefined || node.plan.id === include)) {
-          throw unavailable(`Kafka node ${node.plan.id} exited while starting:\n${this.#logTail(node)}`);
-        }
-      }
-      const live = await this.liveBrokers();
-      if (live.length >= count && (include === undefined || live.includes(include))) return;
-      if (Date.now() > deadline) {
-        const tails = [...this.#nodes.values()].map((n) => `--- node ${n.plan.id}\n${this.#logTail(n)}`).join('\n');
-        throw unavailable(`Kafka did not list ${count} broker(s) within ${timeout} ms (saw ${live.join(',') || 'none'}):\n${tails}`);
-      }
-      await sleep(200);
+    try {
+      await this.#until(`listing of ${count} broker(s)${include === undefined ? '' : ` with ${include}`}`, async () => {
+        const exited = [...this.#nodes.values()].find((n) => n.child === undefined && (include === undefined || n.plan.id === include));
+        // A node that died while starting will not come: say why at once (its log).
+        if (exited !== undefined) throw new NodeExited(exited.plan.id);
+        const live = await this.liveBrokers();
+        return live.length >= count && (include === undefined || live.includes(include));
+      });
+    } catch (error) {
+      const tails = [...this.#nodes.values()].map((n) => `--- node ${n.plan.id}\n${logTail(n)}`).join('\n');
+      throw unavailable(`Kafka did not start: ${error instanceof Error ? error.message : String(error)}\n${tails}`);
     }
   }
 
@@ -292,45 +172,47 @@ export class KafkaCluster {
     return node;
   }
 
-  /** SIGKILL: no controlled shutdown, no flush. */
-  async kill(id: number): Promise<void> {
-    const node = this.#node(id);
-    if (node.child === undefined) throw new Error(`node ${id} is not running`);
-    node.child.kill('SIGCONT');
-    node.child.kill('SIGKILL');
-    await node.exited;
+  /** The process of a running node (a stopped one is an error: the caller's script is wrong). */
+  #process(id: number): ChildProcess {
+    const child = this.#node(id).child;
+    if (child === undefined) throw new Error(`node ${id} is not running`);
+    return child;
+  }
+
+  async #end(id: number, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
+    const child = this.#process(id);
+    // A frozen JVM handles no SIGTERM: thaw it first.
+    child.kill('SIGCONT');
+    child.kill(signal);
+    await this.#node(id).exited;
     await this.#resetAdmin();
   }
 
+  /** SIGKILL: no controlled shutdown, no flush. */
+  kill(id: number): Promise<void> {
+    return this.#end(id, 'SIGKILL');
+  }
+
   /** SIGTERM: a controlled shutdown (leadership moves away first). */
-  async stop(id: number): Promise<void> {
-    const node = this.#node(id);
-    if (node.child === undefined) throw new Error(`node ${id} is not running`);
-    node.child.kill('SIGCONT');
-    node.child.kill('SIGTERM');
-    await node.exited;
-    await this.#resetAdmin();
+  stop(id: number): Promise<void> {
+    return this.#end(id, 'SIGTERM');
   }
 
   /** Starts a stopped or killed node again, on its own data and ports, and waits until it is listed. */
   async startNode(id: number): Promise<void> {
     const node = this.#node(id);
     if (node.child !== undefined) throw new Error(`node ${id} is running`);
-    await this.#launch(node);
+    await launchNode(node, this.#jvm);
     if (node.plan.roles.includes('broker')) await this.#waitForBrokers(0, id);
   }
 
   /** SIGSTOP: the process stays, answers nothing, and its sessions time out. */
   freeze(id: number): void {
-    const node = this.#node(id);
-    if (node.child === undefined) throw new Error(`node ${id} is not running`);
-    node.child.kill('SIGSTOP');
+    this.#process(id).kill('SIGSTOP');
   }
 
   thaw(id: number): void {
-    const node = this.#node(id);
-    if (node.child === undefined) throw new Error(`node ${id} is not running`);
-    node.child.kill('SIGCONT');
+    this.#process(id).kill('SIGCONT');
   }
 
   /** The broker leading `topic`/`partition` now (-1 while it has none). */
@@ -344,29 +226,19 @@ export class KafkaCluster {
 
   /** The broker that coordinates `groupId` (the leader of its __consumer_offsets partition). */
   async coordinator(groupId: string): Promise<number> {
-    // describeGroups looks the coordinator up, which creates __consumer_offsets on first use;
-    // while its partitions are being created or move, brokers answer NOT_COORDINATOR for a
-    // moment.
-    const deadline = Date.now() + (this.#opts.startTimeoutMs ?? 60_000);
-    for (;;) {
-      try {
-        await (await this.#admin_()).describeGroups([groupId]);
-        break;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await this.#resetAdmin();
-        await sleep(250);
-      }
-    }
+    // describeGroups looks the coordinator up, which creates __consumer_offsets on first use.
+    await this.#until(`a coordinator for ${groupId}`, async () => {
+      await (await this.#admin_()).describeGroups([groupId]);
+      return true;
+    });
     const partitions = Number(this.#opts.brokerConfig?.['offsets.topic.num.partitions'] ?? 10);
     return this.leader('__consumer_offsets', offsetsPartitionFor(groupId, partitions));
   }
 
   async createTopic(t: TopicSpec): Promise<void> {
     const admin = await this.#admin_();
-    // Leaders are waited for below: kafkajs's own wait gives up when a broker's metadata has
-    // not heard of the new topic yet (UNKNOWN_TOPIC_OR_PARTITION), which a separate
-    // controller makes likely.
+    // Leaders are waited for below: kafkajs's own wait gives up when a broker has not heard of
+    // the new topic yet, which a separate controller makes likely.
     const created = await admin.createTopics({
       waitForLeaders: false,
       topics: [
@@ -379,17 +251,32 @@ export class KafkaCluster {
       ],
     });
     if (!created) throw new Error(`topic ${t.name} already exists`);
-    const deadline = Date.now() + (this.#opts.startTimeoutMs ?? 60_000);
+    await this.#until(`a leader for every partition of ${t.name}`, async () => {
+      const { topics } = await (await this.#admin_()).fetchTopicMetadata({ topics: [t.name] });
+      const partitions = topics[0]?.partitions ?? [];
+      return partitions.length === t.partitions && partitions.every((p) => p.leader >= 0);
+    });
+  }
+
+  /**
+   * Polls `check` until it holds, for at most the start timeout. A failing check counts as not
+   * yet (the admin connection is made anew): brokers answer NOT_COORDINATOR or
+   * UNKNOWN_TOPIC_OR_PARTITION for a moment while metadata settles.
+   */
+  async #until(what: string, check: () => Promise<boolean>): Promise<void> {
+    const timeout = this.#opts.startTimeoutMs ?? 60_000;
+    const deadline = Date.now() + timeout;
+    let last: unknown;
     for (;;) {
       try {
-        const { topics } = await (await this.#admin_()).fetchTopicMetadata({ topics: [t.name] });
-        const partitions = topics[0]?.partitions ?? [];
-        if (partitions.length === t.partitions && partitions.every((p) => p.leader >= 0)) return;
+        if (await check()) return;
       } catch (error) {
-        if (Date.now() > deadline) throw error;
+        last = error;
+        if (error instanceof NodeExited) throw error;
+        await this.#resetAdmin();
       }
-      if (Date.now() > deadline) throw new Error(`topic ${t.name} has no leader for every partition after ${this.#opts.startTimeoutMs ?? 60_000} ms`);
-      await sleep(100);
+      if (Date.now() > deadline) throw unavailable(`no ${what} within ${timeout} ms${last instanceof Error ? ` (${last.message})` : ''}`);
+      await sleep(200);
     }
   }
 

@@ -78,6 +78,27 @@ function jaasUsers(users: Readonly<Record<string, string>>): string {
     .join(' ');
 }
 
+/** The nodes with their ports (taken in order from `ports`) and data folders under `dir`. */
+export function planNodes(roles: readonly { id: number; roles: ('broker' | 'controller')[] }[], security: SecurityListeners, ports: number[], dir: string): NodePlan[] {
+  const free = [...ports];
+  return roles.map(({ id, roles: r }) => {
+    const isBroker = r.includes('broker');
+    const take = (when: boolean) => (when ? free.shift() : undefined);
+    return {
+      id,
+      roles: r,
+      ports: {
+        plaintext: take(isBroker),
+        controller: take(r.includes('controller')),
+        ssl: take(isBroker && security.keystorePem !== undefined),
+        scram: take(isBroker && security.scramUsers !== undefined),
+        plainSsl: take(isBroker && security.plainUsers !== undefined),
+      },
+      dataDir: `${dir}/data-${id}`,
+    };
+  });
+}
+
 export function serverProperties(plan: ClusterPlan, node: NodePlan): string {
   const replication = Math.min(3, plan.brokers);
   const voters = plan.nodes
