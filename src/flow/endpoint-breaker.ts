@@ -10,7 +10,10 @@
  * - It opens when more than `errorThresholdPercentage` of at least `volumeThreshold` counted
  *   attempts failed in its 10 s window, or when `volumeThreshold` fresh records failed in a
  *   row. The second rule catches the start of an outage, when the window is still full of
- *   successes; fresh failures are one per record, so the row is of distinct records.
+ *   successes; fresh failures are one per record, so the row is of distinct records. A row
+ *   of `maxInFlight` is enough when that is smaller: every record the route may hold has
+ *   failed, and while they wait to learn whether the endpoint is down no new record can start
+ *   to make the row any longer.
  *
  * Only transient failures count against it (a 4xx is an answer). A failure that belongs to a
  * dependency of the route (its token endpoint, `result.outage`) says nothing about the endpoint.
@@ -40,13 +43,14 @@ const isCountedFailure = (r: AttemptResult): boolean => r.verdict === Verdict.tr
 
 export class EndpointBreaker {
   readonly #breaker: CircuitBreaker<[Send], AttemptResult> | undefined;
-  readonly #volumeThreshold: number;
+  /** Fresh records failing in a row that open the breaker. */
+  readonly #row: number;
   #state: BreakerState;
   /** Fresh records that failed in a row, with no answer in between. */
   #freshStreak = 0;
 
-  constructor(config: CircuitBreakerConfig, onState: (state: 'open' | 'half-open' | 'closed') => void) {
-    this.#volumeThreshold = config.volumeThreshold;
+  constructor(config: CircuitBreakerConfig, maxInFlight: number, onState: (state: 'open' | 'half-open' | 'closed') => void) {
+    this.#row = Math.max(1, Math.min(config.volumeThreshold, maxInFlight));
     this.#state = config.enabled ? 'closed' : 'disabled';
     if (!config.enabled) return;
     const breaker = new CircuitBreaker<[Send], AttemptResult>(
@@ -115,7 +119,7 @@ export class EndpointBreaker {
     }
     if (!fresh) return;
     const breaker = this.#breaker!;
-    if (++this.#freshStreak >= this.#volumeThreshold && breaker.closed) {
+    if (++this.#freshStreak >= this.#row && breaker.closed) {
       this.#freshStreak = 0;
       breaker.open();
     }

@@ -82,7 +82,7 @@ export class RouteFlow {
     this.#log = logger.child({ route: route.name });
     this.#gate = new RampGate(route.maxInFlight, route.recovery.rampUp);
     this.#bucket = new TokenBucket(route.rateLimit);
-    this.#breaker = new EndpointBreaker(route.circuitBreaker, (state) => this.#breakerTo(state));
+    this.#breaker = new EndpointBreaker(route.circuitBreaker, route.maxInFlight, (state) => this.#breakerTo(state));
     const url = route.healthCheck.url;
     if (url !== undefined) {
       this.#probe = new HealthProbe({ ...route.healthCheck, url }, (healthy, detail) => {

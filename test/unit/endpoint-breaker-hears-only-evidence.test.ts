@@ -9,7 +9,7 @@ const send = (r: AttemptResult) => async () => r;
 
 function breaker(volumeThreshold = 3, resetTimeout = 50, errorThresholdPercentage = 50) {
   const states: string[] = [];
-  const b = new EndpointBreaker({ enabled: true, errorThresholdPercentage, volumeThreshold, resetTimeout }, (s) => states.push(s));
+  const b = new EndpointBreaker({ enabled: true, errorThresholdPercentage, volumeThreshold, resetTimeout }, 1000, (s) => states.push(s));
   return { b, states };
 }
 
@@ -19,6 +19,16 @@ describe('the endpoint breaker', () => {
     for (let i = 0; i < 3; i++) expect(await b.run(send(fail), true)).toBe(fail);
     expect(states).toEqual(['open']);
     expect(await b.run(send(ok), true)).toBe('rejected');
+    b.shutdown();
+  });
+
+  it('a row of maxInFlight fresh failures opens it when that is fewer than volumeThreshold: every record it may hold failed', async () => {
+    const states: string[] = [];
+    const b = new EndpointBreaker({ enabled: true, errorThresholdPercentage: 100, volumeThreshold: 20, resetTimeout: 50 }, 4, (s) => states.push(s));
+    for (let i = 0; i < 3; i++) await b.run(send(fail), true);
+    expect(states).toEqual([]);
+    await b.run(send(fail), true);
+    expect(states).toEqual(['open']);
     b.shutdown();
   });
 
@@ -66,7 +76,7 @@ describe('the endpoint breaker', () => {
   });
 
   it('disabled, it sends everything and never changes state', async () => {
-    const b = new EndpointBreaker({ enabled: false, errorThresholdPercentage: 50, volumeThreshold: 1, resetTimeout: 10 }, () => undefined);
+    const b = new EndpointBreaker({ enabled: false, errorThresholdPercentage: 50, volumeThreshold: 1, resetTimeout: 10 }, 1000, () => undefined);
     for (let i = 0; i < 5; i++) expect(await b.run(send(fail), true)).toBe(fail);
     expect(b.state).toBe('disabled');
   });
