@@ -500,6 +500,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     durationSeconds: round((performance.now() - t0) / 1000, 1),
     source: sourceState(),
+    broker: `Apache Kafka ${broker.version} (one broker, KRaft, 1 GiB heap)`,
     machine: {
       cores: cpus().length,
       cpuModel: cpus()[0]?.model.trim() ?? 'unknown',

@@ -87,6 +87,8 @@ export interface BenchResults {
   /** The commit measured, and files under src/, bin/ and package.json that differed from it. */
   source: { commit: string; changedFiles: string[] };
   machine: { cores: number; cpuModel: string; memoryGiB: number; platform: string; arch: string; node: string; loadAverageAtEnd: number[] };
+  /** The broker the run used: Apache Kafka and its version. */
+  broker?: string;
   workload: {
     records: number;
     partitions: number;
@@ -206,7 +208,7 @@ export function renderMarkdown(res: BenchResults): string {
   lines.push(`**Code measured** commit \`${res.source.commit}\`${changed > 0 ? ` plus uncommitted changes to ${changed} file${changed === 1 ? '' : 's'} (listed in bench/results.json)` : ''}`);
   lines.push('');
   lines.push(
-    `**Workload** ${fmt(w.records)} records preloaded on the dev broker (${w.partitions} partitions, ${fmt(w.keys)} keys, ` +
+    `**Workload** ${fmt(w.records)} records preloaded on ${res.broker ?? 'the dev broker'} (${w.partitions} partitions, ${fmt(w.keys)} keys, ` +
       `${w.valueBytes}-byte JSON values, produced in batches of ${fmt(w.producerBatchPerPartition)} records per partition). ` +
       `Throughput: first record received to last, each case capped at ${w.windowCapSeconds} s. ` +
       `Latency: a separate paced phase on an idle consumer (${w.live.seconds} s at min(${fmt(w.live.maxRatePerSecond)} records/s, ` +

@@ -3,7 +3,7 @@
  * (acks=-1): the source offset may only count as finished once the copy cannot be lost with
  * a single broker. kafkajs's idempotent producer is marked experimental, so it is opt-in.
  */
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { CopyMessage, CopyProducer } from './failure-ladder.ts';
 
 export class KafkaCopyProducer implements CopyProducer {
@@ -13,6 +13,9 @@ export class KafkaCopyProducer implements CopyProducer {
     this.#producer = kafka.producer({
       idempotent,
       ...(idempotent ? { maxInFlightRequests: 1 } : {}),
+      // Copies go by key like the Java client's (murmur2); named, which also silences kafkajs's
+      // notice about its changed default at every start.
+      createPartitioner: Partitioners.DefaultPartitioner,
       // Few internal retries: the delivery loop writes the copy again after backoff, for as
       // long as it takes, and counts each failure where operators can see it.
       retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2_000 },

@@ -9,6 +9,7 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { quietKnownWarnings } from '../../src/kafka/kafka-client.ts';
 import { KAFKA_VERSIONS } from './kafka-install.ts';
 import { KafkaCluster, type TopicSpec } from './kafka-cluster.ts';
 
@@ -81,6 +82,7 @@ async function command(cluster: KafkaCluster, line: string): Promise<string> {
 }
 
 async function main(): Promise<number | undefined> {
+  quietKnownWarnings();
   let values;
   try {
     ({ values } = parseArgs({
