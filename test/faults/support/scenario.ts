@@ -154,6 +154,33 @@ export class Scenario {
     expect(await p.exited).toBe(0);
   }
 
+  /**
+   * The dev broker answers some SyncGroups of a join with INVALID_REQUEST, where Kafka answers
+   * with the assignment. kafkajs takes that answer as fatal, so the bridge exits 1 with
+   * CONSUMER_CRASHED (never alive but idle) and an orchestrator starts it again: so does this,
+   * for that answer only, and counts it as a crash. Any other exit fails the scenario.
+   */
+  async restartIfRefusedByDevBroker(p: BridgeProcess): Promise<BridgeProcess> {
+    if (p.child.exitCode === null && p.child.signalCode === null) return p;
+    this.expectRefusedByDevBroker(p);
+    this.crashes++;
+    this.notes['restartsAfterInvalidRequest'] = Number(this.notes['restartsAfterInvalidRequest'] ?? 0) + 1;
+    return this.startBridge();
+  }
+
+  expectRefusedByDevBroker(p: BridgeProcess): void {
+    expect(this.#mock, 'only the dev broker answers a join with INVALID_REQUEST').toBeDefined();
+    expect(p.child.exitCode, 'a crashed consumer exits 1').toBe(1);
+    const refused = p.logs.some((l) => l['code'] === 'CONSUMER_CRASHED' && /request being malformed/.test(String(l['msg'])));
+    expect(refused, 'the process ended on the dev broker\'s INVALID_REQUEST').toBe(true);
+  }
+
+  /** SIGTERM for a running process; one that ended on the dev broker's refusal is checked instead. */
+  async stopOrExpectRefused(p: BridgeProcess): Promise<void> {
+    if (p.child.exitCode === null && p.child.signalCode === null) await this.sigterm(p);
+    else this.expectRefusedByDevBroker(p);
+  }
+
   async kill9(p: BridgeProcess): Promise<void> {
     p.child.kill('SIGKILL');
     await p.exited;
