@@ -78,6 +78,7 @@ describe('records that fail on their own', () => {
         expect(r.headers['bridge-attempts']).toBe('9');
       }
       // Within the tiers' delays (2 s + 3 s) plus a few seconds.
+      console.log(`the 5 failing records were all in the DLT ${elapsed} ms after the bridge started (tiers 2 s + 3 s)`);
       expect(elapsed).toBeLessThan(5_000 + 5_000);
       const delivered = sink.requests.filter((r) => r.url === '/orders' && !key(r).startsWith('bad-'));
       expect(new Set(delivered.filter((r) => key(r).startsWith('good-')).map(key)).size).toBe(50);
@@ -145,11 +146,16 @@ describe('a real outage', () => {
     await producer.start();
     await new Promise((r) => setTimeout(r, 3_000));
     state.down = true;
-    await new Promise((r) => setTimeout(r, 10_000));
+    const downAt = Date.now();
+    await waitFor('the route paused', () => pauses(logs).length > 0, 10_000, 50);
+    const pausedAfter = Date.now() - downAt;
+    await new Promise((r) => setTimeout(r, 10_000 - pausedAfter));
     state.down = false;
+    const healedAt = Date.now();
     await new Promise((r) => setTimeout(r, 2_000));
     await producer.stop();
     await waitFor('everything delivered', () => delivered() >= producer.produced.length, 30_000, 200);
+    console.log(`outage of 10 s: paused after ${pausedAfter} ms; everything delivered ${Date.now() - healedAt} ms after the heal`);
     await waitFor('committed', () => fullyCommitted(kafka, groupId, topics.topic), 15_000, 200);
     expect(pauses(logs).map((l) => l['reason'])).toContain('circuit-open');
     for (const t of [...topics.retry, topics.dlt]) expect(await recordCount(kafka, t), t).toBe(0);
@@ -184,6 +190,8 @@ describe('a real outage', () => {
     // …and neither climbed while the endpoint was down (a step decided in the outage's first
     // second, before anything could tell, aside): their budget waited with everything else.
     const climbedDuring = copies.filter((c) => c.timestamp > outageAt + 1_000 && c.timestamp < healedAt);
+    const dltAt = Math.max(...(await readAll(kafka, topics.dlt)).map((c) => c.timestamp));
+    console.log(`outage of 10 s over two failing records: ${climbedDuring.length} ladder steps during it; both in the DLT ${dltAt - healedAt} ms after the heal`);
     expect(climbedDuring.map((c) => `${c.key?.toString()} after ${c.headers['bridge-attempts']} attempts`)).toEqual([]);
   }, 90_000);
 });
