@@ -101,6 +101,8 @@ describe('broker faults on Apache Kafka', () => {
     s.notes['killed'] = `broker ${leader}, leader of ${s.topic}-retry/0`;
     await s.cluster.kill(leader);
     await s.produce(10);
+    // 10 s beyond R: the killed leader is fenced only after the broker session timeout, and
+    // kafkajs finds the new leader through its own retries with back-off.
     await s.drained(10_000);
     const retried = s.produced.filter((r) => Number(r.key.split('-')[1]) % 5 === 0 && Number(r.key.split('-')[1]) % 7 !== 1).length;
     await waitFor('retried records delivered', () => s.sink.delivered().filter((a) => a.attempt === 2).length >= retried, 30_000, 200);
@@ -119,6 +121,8 @@ describe('broker faults on Apache Kafka', () => {
     s.notes['killed'] = `broker ${coordinator}, coordinator of the group`;
     await s.cluster.kill(coordinator);
     await s.produce(10);
+    // 10 s beyond R: kafkajs retries the dead coordinator until its retries run out, then
+    // restarts the consumer after its last back-off (several seconds) and rejoins elsewhere.
     await s.drained(10_000);
     await s.cluster.startNode(coordinator);
     expect(p.child.exitCode).toBeNull();
