@@ -32,16 +32,18 @@ if [ "$want" = test ]; then
 fi
 sudo=()
 [ "$(id -u)" = 0 ] || ! command -v sudo >/dev/null 2>&1 || sudo=(sudo)
-if [ "${#packages[@]}" -gt 0 ]; then
-  command -v apt-get >/dev/null 2>&1 || die "missing: ${packages[*]}; install them with your package manager (this script knows apt-get only)"
+# apt_install <package>...: as root, or through sudo; a clear line naming them otherwise.
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "missing: $*; install them with your package manager (this script knows apt-get only)"
   if [ "$(id -u)" != 0 ] && [ "${#sudo[@]}" -eq 0 ]; then
-    die "missing Debian packages: ${packages[*]}; run as root, or: apt-get install -y ${packages[*]}"
+    die "missing Debian packages: $*; run as root, or: apt-get install -y $*"
   fi
-  say "apt-get install ${packages[*]}"
+  say "apt-get install $*"
   export DEBIAN_FRONTEND=noninteractive
   "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
-fi
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+[ "${#packages[@]}" -eq 0 ] || apt_install "${packages[@]}"
 
 # --- Node.js 24 -------------------------------------------------------------------------
 # The machine's node may be older. Node 24 is published on the npm registry as the package
@@ -77,12 +79,7 @@ if [ ! -x "$BRIDGE_HELM_BIN/helm" ]; then
     go="$BRIDGE_GO_ROOT/bin/go"
     if [ ! -x "$go" ]; then
       tools=(); command -v curl >/dev/null 2>&1 || tools+=(curl ca-certificates); command -v unzip >/dev/null 2>&1 || tools+=(unzip)
-      if [ "${#tools[@]}" -gt 0 ]; then
-        command -v apt-get >/dev/null 2>&1 || die "building helm needs Go 1.24+, or curl and unzip to fetch one"
-        say "apt-get install ${tools[*]}"
-        "${sudo[@]}" apt-get update -qq
-        "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${tools[@]}" >/dev/null
-      fi
+      [ "${#tools[@]}" -eq 0 ] || apt_install "${tools[@]}"
       say "fetching Go $BRIDGE_GO_VERSION from the Go module proxy into $BRIDGE_CACHE/go"
       mkdir -p "$BRIDGE_CACHE/go"
       zip="$BRIDGE_CACHE/go/toolchain.zip"

@@ -6,8 +6,6 @@
 import { formatDuration, parseDuration } from './duration.ts';
 import { joinIndex, show, type Issue } from './problems.ts';
 
-/** One problem found by a format. `at` is appended to the key path: "", "[2]", ".authorization". */
-
 export interface FormatParams {
   /** Inclusive bounds: numbers for integers, milliseconds for durations. */
   readonly min?: number;

@@ -7,7 +7,7 @@ import { ConfigError } from '../errors.ts';
 
 const MAX_VALUE_CHARS = 80;
 
-/** One problem of a value: where (a key suffix) and why. */
+/** One problem of a value: `at` is appended to the key path ("", "[2]", ".authorization"), and why. */
 export interface Issue {
   readonly at: string;
   readonly reason: string;

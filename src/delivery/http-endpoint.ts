@@ -44,8 +44,8 @@ export class HttpEndpoint {
   readonly #auth: EndpointAuth | undefined;
   readonly #signer: WebhookSigner | undefined;
   readonly #deadlines: AttemptDeadlines;
-  /** Values of the secret static headers, as sent: redacted from error bodies. */
-  readonly #secretHeaders: readonly string[];
+  /** The secret static headers in every form a body could echo them: redacted from error bodies. */
+  readonly #staticSecrets: readonly string[];
 
   constructor(route: RouteConfig) {
     const { endpoint } = route;
@@ -68,7 +68,7 @@ export class HttpEndpoint {
     this.#signer = endpoint.signing === undefined ? undefined : new WebhookSigner(endpoint.signing.key);
     const fixed: string[] = [];
     for (const [name, value] of Object.entries(endpoint.headers)) fixed.push(name.toLowerCase(), revealHeader(value));
-    this.#secretHeaders = Object.values(endpoint.headers).flatMap((value) => (value instanceof Secret ? [value.reveal()] : []));
+    this.#staticSecrets = Object.values(endpoint.headers).flatMap((value) => (value instanceof Secret ? secretForms(value.reveal()) : []));
     // Headers the bridge computes itself are never taken from a Kafka record, whatever
     // forwardHeaders says: a producer must not be able to supply credentials or signatures.
     const own = new Set<string>([...(this.#auth === undefined ? [] : ['authorization']), ...(this.#signer === undefined ? [] : SIGNATURE_HEADERS)]);
@@ -159,8 +159,8 @@ export class HttpEndpoint {
         await response.body.dump({ limit: Math.max(1, this.#maxResponseBytes) });
         return resultFromStatus(status, this.#route.statuses);
       }
-      const sent = credential === undefined ? this.#secretHeaders : [...this.#secretHeaders, credential];
-      const snippet = await readSnippet(response.body, this.#maxResponseBytes, sent.flatMap(secretForms));
+      const secrets = credential === undefined ? this.#staticSecrets : [...this.#staticSecrets, ...secretForms(credential)];
+      const snippet = await readSnippet(response.body, this.#maxResponseBytes, secrets);
       return resultFromStatus(status, this.#route.statuses, response.headers['retry-after'], snippet);
     } catch (error) {
       if (deadline.reason !== undefined) {

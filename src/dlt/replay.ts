@@ -101,7 +101,6 @@ async function partitionCounts(admin: Admin, topics: readonly string[]): Promise
   return new Map(meta.map((t) => [t.name, t.partitions.length]));
 }
 
-
 export function formatReplaySummary(s: ReplaySummary, limit: number | undefined): string[] {
   const lines = [
     s.dryRun ? `dry run of ${s.from} (group ${s.group}): nothing was produced or committed` : `replay of ${s.from} (group ${s.group})`,

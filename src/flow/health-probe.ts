@@ -64,7 +64,7 @@ export class HealthProbe {
     if (!this.#healthy) return Promise.resolve(true);
     this.#onDemand ??= this.#once().then(({ ok, detail }) => {
       this.#onDemand = undefined;
-        if (!ok && this.#healthy && !this.#stopped) {
+      if (!ok && this.#healthy && !this.#stopped) {
         this.#healthy = false;
         this.#streak = 0;
         this.#onChange(false, detail);
