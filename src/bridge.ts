@@ -12,7 +12,8 @@
 import type { Kafka } from 'kafkajs';
 import type { FastifyInstance } from 'fastify';
 import type { BridgeConfig, RouteConfig } from './config/types.ts';
-import { RouteDispatcher } from './dispatch/route-dispatcher.ts';
+import { RouteDispatcher, type Runner } from './dispatch/route-dispatcher.ts';
+import { BatchDelivery } from './delivery/batch-delivery.ts';
 import { HttpEndpoint } from './delivery/http-endpoint.ts';
 import { RecordDelivery } from './delivery/record-delivery.ts';
 import { BridgeError, ErrorCodes } from './errors.ts';
@@ -107,8 +108,11 @@ export class Bridge {
       const topology = new RetryTopology(route);
       const endpoint = new HttpEndpoint(route);
       const flow = this.#flowFor(route, topology.retryTopics);
-      const delivery = new RecordDelivery(route, endpoint, flow, new FailureLadder(route, topology, this.#producer), this.events);
-      const parts: RouteParts = { route, topology, endpoint, flow, main: new RouteDispatcher(route, delivery.run), retry: new RouteDispatcher(route, delivery.run) };
+      const ladder = new FailureLadder(route, topology, this.#producer);
+      const delivery = { route, endpoint, flow, ladder, events: this.events };
+      const batches = route.batch.maxRecords > 1 ? new BatchDelivery(delivery) : undefined;
+      const runner: Runner = batches !== undefined ? { runBatch: batches.run, measure: batches.measure } : { run: new RecordDelivery(delivery).run };
+      const parts: RouteParts = { route, topology, endpoint, flow, main: new RouteDispatcher(route, runner), retry: new RouteDispatcher(route, runner) };
       this.#routes.push(parts);
       for (const topic of route.topics) mainTopics.set(topic, parts.main);
       for (const topic of topology.retryTopics) retryTopics.set(topic, { dispatcher: parts.retry, topology });
@@ -204,6 +208,7 @@ export class Bridge {
         name: p.route.name,
         topics: [...p.route.topics, ...p.topology.retryTopics],
         inFlight: () => p.main.inFlight + p.retry.inFlight,
+        concurrencyLimit: () => p.flow.concurrency.limit,
         breaker: () => p.flow.breakerState,
         healthy: () => p.flow.healthy,
       })),

@@ -2,7 +2,7 @@
  * Stage 2: rules between keys and between routes, run on a configuration whose every value
  * is already valid on its own. Each problem names all the keys involved.
  */
-import { connectionsProblem } from '../dispatch/inflight-budget.ts';
+import { connectionsProblem, heldRecords, MAX_HELD_RECORDS } from '../dispatch/inflight-budget.ts';
 import { hostAllowed, hostOf } from './allowed-hosts.ts';
 import { formatDuration } from './duration.ts';
 import { joinIndex, show, type Problems } from './problems.ts';
@@ -84,6 +84,17 @@ function checkRoute(route: RouteConfig, path: string, config: BridgeConfig, prob
   const tooMany = connectionsProblem(endpoint.connections, route.maxInFlight);
   if (tooMany !== undefined) {
     problems.add(`${path}.endpoint.connections`, `must not exceed ${path}.maxInFlight (${route.maxInFlight}): ${tooMany} (got ${endpoint.connections})`);
+  }
+  if (route.concurrency.min > route.maxInFlight) {
+    problems.add(`${path}.concurrency.min`, `must not exceed ${path}.maxInFlight (${route.maxInFlight}), the ceiling of the limit (got ${route.concurrency.min})`);
+  }
+  const held = heldRecords(route.maxInFlight, route.batch.maxRecords);
+  if (held > MAX_HELD_RECORDS) {
+    problems.add(
+      `${path}.batch.maxRecords`,
+      `maxInFlight × batch.maxRecords = ${route.maxInFlight} × ${route.batch.maxRecords} = ${held} records held at once; ` +
+        `at most ${MAX_HELD_RECORDS} are allowed: lower ${path}.maxInFlight (with batching a few requests in flight are enough) or ${path}.batch.maxRecords`,
+    );
   }
   checkRetryBudget(route, path, config, problems);
   if (route.healthCheck.url !== undefined && route.healthCheck.timeout >= route.healthCheck.interval) {

@@ -209,6 +209,8 @@ function toRouteConfig(route: RouteInput, headers: Record<string, Secret | strin
     backoff: { initial: durationMs(route.backoff.initial), max: durationMs(route.backoff.max) },
     ordering: route.ordering,
     maxInFlight: route.maxInFlight,
+    concurrency: { mode: route.concurrency.mode, min: route.concurrency.min },
+    batch: { maxRecords: route.batch.maxRecords, maxBytes: route.batch.maxBytes, maxWait: durationMs(route.batch.maxWait), format: route.batch.format },
     statuses: { delivered: route.statuses.delivered, retry: route.statuses.retry },
     forwardHeaders: route.forwardHeaders.map((name) => name.toLowerCase()),
     nullValue: route.nullValue,

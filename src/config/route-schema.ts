@@ -9,7 +9,7 @@ import { FORMAT } from './formats.ts';
 import { boolean, duration, integer, oneOf } from './schema-keys.ts';
 import { LIMITS, MiB, KiB, timeout, topicSuffix, type HeaderValueInput } from './schema.ts';
 import type { EndpointAuthInput, SigningInput, TlsFilesInput } from './security-shapes.ts';
-import type { HttpMethod, NullValuePolicy, OnFailure, Ordering } from './types.ts';
+import type { BatchFormat, ConcurrencyMode, HttpMethod, NullValuePolicy, OnFailure, Ordering } from './types.ts';
 
 export interface RouteInput {
   name: string;
@@ -30,6 +30,8 @@ export interface RouteInput {
   backoff: { initial: string; max: string };
   ordering: Ordering;
   maxInFlight: number;
+  concurrency: { mode: ConcurrencyMode; min: number };
+  batch: { maxRecords: number; maxBytes: number; maxWait: string; format: BatchFormat };
   statuses: { delivered: number[]; retry: number[] };
   forwardHeaders: string[];
   nullValue: NullValuePolicy;
@@ -105,7 +107,17 @@ export const routeSchema: convict.Schema<RouteInput> = {
     max: duration('Duration: the backoff never exceeds this.', '2s', { min: 0, max: LIMITS.maxTimeout }), // 2 seconds
   },
   ordering: oneOf('partition: one record at a time per partition; key: one at a time per key; none: no ordering.', 'key', { values: ['partition', 'key', 'none'] }),
-  maxInFlight: integer('Records of this route held at once (being delivered, or queued behind their key), split evenly over the partitions the instance owns.', 64, { min: 1, max: LIMITS.maxInFlight }), // records
+  maxInFlight: integer('Requests to the endpoint at once, and without batching the records held (being delivered, or queued behind their key), split evenly over the partitions the instance owns.', 64, { min: 1, max: LIMITS.maxInFlight }), // requests (= records without batching)
+  concurrency: {
+    mode: oneOf('fixed: up to maxInFlight requests at once; adaptive: a limit between concurrency.min and maxInFlight that grows while latency stays near its floor and shrinks when latency rises or the endpoint answers 429/503 or times out.', 'fixed', { values: ['fixed', 'adaptive'] }),
+    min: integer('adaptive: the limit never goes below this many requests.', 1, { min: 1, max: LIMITS.maxInFlight }), // requests
+  },
+  batch: {
+    maxRecords: integer('Records per request; 1 = one record per request with the value as the body (no batching).', 1, { min: 1, max: LIMITS.maxBatchRecords }), // records
+    maxBytes: integer('Bytes: a batch body is closed before it grows past this (a single larger record still goes, alone).', MiB, { min: 1, max: LIMITS.maxBodyBytes, unit: 'bytes' }), // 1 MiB
+    maxWait: duration('Duration: how long a batch that is not full waits for more records before it is sent.', '20ms', { min: 0, max: durationMs('10s') }), // 20 milliseconds
+    format: oneOf('json-array: one JSON array of envelopes; ndjson: one envelope per line.', 'json-array', { values: ['json-array', 'ndjson'] }),
+  },
   statuses: {
     delivered: {
       doc: 'Non-2xx statuses that count as delivered (e.g. 409 = already processed).',

@@ -54,6 +54,7 @@ export const LIMITS = {
   maxRetryDelay: durationMs('7d'),
   maxRetryTiers: 20,
   maxInFlight: 10_000,
+  maxBatchRecords: 10_000,
   maxAttempts: 100,
   maxBodyBytes: 256 * MiB,
   maxResponseBytes: 16 * MiB,

@@ -11,6 +11,24 @@ export type Ordering = 'partition' | 'key' | 'none';
 export type HttpMethod = 'POST' | 'PUT' | 'PATCH';
 export type OnFailure = 'escalate' | 'block';
 export type NullValuePolicy = 'dead-letter' | 'discard' | 'deliver';
+export type ConcurrencyMode = 'fixed' | 'adaptive';
+export type BatchFormat = 'json-array' | 'ndjson';
+
+export interface ConcurrencyConfig {
+  readonly mode: ConcurrencyMode;
+  /** adaptive: the lowest limit, in requests. */
+  readonly min: number;
+}
+
+export interface BatchConfig {
+  /** Records per request; 1 = no batching (the value is the body). */
+  readonly maxRecords: number;
+  /** bytes; a body is closed before it grows past this. */
+  readonly maxBytes: number;
+  /** ms; how long a batch that is not full waits for more records. */
+  readonly maxWait: number;
+  readonly format: BatchFormat;
+}
 
 export interface KafkaConfig {
   readonly brokers: readonly string[];
@@ -119,7 +137,10 @@ export interface RouteConfig {
   /** ms; exponential backoff with full jitter. */
   readonly backoff: { readonly initial: number; readonly max: number };
   readonly ordering: Ordering;
+  /** Requests at once; without batching also the records held. */
   readonly maxInFlight: number;
+  readonly concurrency: ConcurrencyConfig;
+  readonly batch: BatchConfig;
   readonly statuses: StatusPolicy;
   /** Kafka header names (lower case) forwarded to the endpoint. */
   readonly forwardHeaders: readonly string[];

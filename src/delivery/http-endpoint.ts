@@ -21,16 +21,16 @@ import type { BridgeRecord } from '../kafka/record.ts';
 import { idempotencyKey } from '../kafka/record.ts';
 import { createEndpointAuth } from './auth/create-endpoint-auth.ts';
 import type { EndpointAuth } from './auth/endpoint-auth.ts';
-import { resultFromError, resultFromStatus, oneLine } from './classify-response.ts';
+import type { BatchBody } from './batch-body.ts';
+import { MULTI_STATUS, readBounded, readMultiStatus, unreadableMultiStatus } from './batch-results.ts';
+import { resultFromError, resultFromStatus } from './classify-response.ts';
+import { readSnippet, secretForms } from './error-body.ts';
 import { AttemptDeadlines, type Deadline } from './attempt-deadlines.ts';
 import { Verdict, type AttemptResult, type Outage } from './outcome.ts';
 import { buildRequestHeaders, RecordRejection, type HeaderPlan } from './request-headers.ts';
 import { endpointConnect } from './tls-connect.ts';
 import { SIGNATURE_HEADERS, WebhookSigner } from './webhook-signature.ts';
 
-/** How much of an error response body is kept for the `bridge-error` message. */
-const ERROR_SNIPPET_BYTES = 200;
-const REDACTED = '[redacted]';
 const EMPTY = Buffer.alloc(0);
 
 export class HttpEndpoint {
@@ -101,7 +101,20 @@ export class HttpEndpoint {
     if (headers instanceof RecordRejection) {
       return { verdict: Verdict.permanent, reason: headers.reason, message: headers.message };
     }
-    const body = record.value ?? EMPTY;
+    const id = this.#signer === undefined ? '' : idempotencyKey(record.origin);
+    return this.#deliver(headers, record.value ?? EMPTY, id, undefined);
+  }
+
+  /**
+   * Sends one attempt of a batch of `count` records. A 207 answer is read (within
+   * maxResponseBytes) for per-record results: the result then carries them in `perRecord`.
+   */
+  sendBatch(batch: BatchBody, count: number): Promise<AttemptResult> {
+    const headers = ['content-type', batch.contentType, 'idempotency-key', batch.idempotencyKey, 'kafka-batch-size', String(count), ...this.#plan.fixed];
+    return this.#deliver(headers, batch.body, batch.idempotencyKey, count);
+  }
+
+  async #deliver(headers: string[], body: Buffer, id: string, batchSize: number | undefined): Promise<AttemptResult> {
     const auth = this.#auth;
     let credential: string | undefined;
     if (auth !== undefined) {
@@ -109,17 +122,15 @@ export class HttpEndpoint {
       if (typeof granted !== 'string') return outageResult(granted);
       credential = granted;
     }
-
     const deadline = this.#deadlines.start();
     try {
-      const id = this.#signer === undefined ? '' : idempotencyKey(record.origin);
-      let result = await this.#exchange(headers, body, id, credential, deadline);
+      let result = await this.#exchange(headers, body, id, credential, deadline, batchSize);
       // A 401 may mean the token was just rotated or revoked: fresh credentials get one retry,
       // within the same deadline.
       if (result.status === 401 && auth !== undefined && credential !== undefined && (await auth.rejected(credential))) {
         const granted = await auth.authorization();
         if (typeof granted !== 'string') return outageResult(granted);
-        result = await this.#exchange(headers, body, id, granted, deadline);
+        result = await this.#exchange(headers, body, id, granted, deadline, batchSize);
       }
       return result;
     } finally {
@@ -127,7 +138,14 @@ export class HttpEndpoint {
     }
   }
 
-  async #exchange(base: string[], body: Buffer, id: string, credential: string | undefined, deadline: Deadline): Promise<AttemptResult> {
+  async #exchange(
+    base: string[],
+    body: Buffer,
+    id: string,
+    credential: string | undefined,
+    deadline: Deadline,
+    batchSize: number | undefined,
+  ): Promise<AttemptResult> {
     // `base` is this attempt's own array: extend a copy only when something is added, so that
     // a retry after a 401 starts from the same headers.
     let headers = base;
@@ -154,6 +172,12 @@ export class HttpEndpoint {
       // the log (errors). A body cut short by the limit or the deadline closes the
       // connection but does not change the verdict: a 200 whose body never ends was still
       // accepted, and sending the record again would only make a duplicate.
+      if (status === MULTI_STATUS && batchSize !== undefined) {
+        const text = await readBounded(response.body, this.#maxResponseBytes);
+        if (text === undefined) return unreadableMultiStatus(`its body is larger than endpoint.maxResponseBytes (${this.#maxResponseBytes})`);
+        const perRecord = readMultiStatus(text, batchSize, this.#route.statuses);
+        return Array.isArray(perRecord) ? { ...resultFromStatus(status, this.#route.statuses), perRecord } : perRecord;
+      }
       if (status >= 200 && status < 300) {
         // undici reads a limit of 0 as "the default" (128 KiB): ask for one byte instead.
         await response.body.dump({ limit: Math.max(1, this.#maxResponseBytes) });
@@ -179,74 +203,3 @@ function outageResult(outage: Outage): AttemptResult {
   return { verdict: Verdict.transient, reason: outage.reason, message: `OAuth token endpoint unavailable: ${outage.detail}`, outage };
 }
 
-/**
- * The forms in which a header value sent as a credential could come back in a body: the value
- * without its scheme (`Bearer <token>` → `<token>`, which also covers the whole value), and for
- * Basic the decoded password as well.
- */
-function secretForms(value: string): string[] {
-  const space = value.indexOf(' ');
-  const param = space < 0 ? value : value.slice(space + 1);
-  const forms = [param];
-  if (space > 0 && value.slice(0, space).toLowerCase() === 'basic') {
-    const pair = Buffer.from(param, 'base64').toString('utf8');
-    forms.push(pair.slice(pair.indexOf(':') + 1));
-  }
-  return forms.filter((form) => form.trim() !== '');
-}
-
-/**
- * Replaces every secret in `text` with [redacted], longest first. When `cut` (the sample ends
- * where the body went on), a trailing piece that starts a secret is dropped too: the rest of
- * that secret was not read, so it could not be recognised whole. The message keeps no more
- * than the sample, so no later part of the body can bring a secret into view.
- */
-function redact(text: string, secrets: readonly string[], cut: boolean): string {
-  let out = text;
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) out = out.replaceAll(secret, REDACTED);
-  if (!cut) return out;
-  for (const secret of secrets) {
-    for (let n = Math.min(secret.length - 1, out.length); n > 0; n--) {
-      if (out.endsWith(secret.slice(0, n))) {
-        out = out.slice(0, -n);
-        break;
-      }
-    }
-  }
-  return out;
-}
-
-/**
- * Reads the start of an error body for the log/header message, discarding the rest (bounded),
- * with the secrets in `secrets` redacted.
- */
-async function readSnippet(
-  body: AsyncIterable<Buffer> & { destroy(): void },
-  limit: number,
-  secrets: readonly string[],
-): Promise<string> {
-  const parts: Buffer[] = [];
-  let kept = 0;
-  let seen = 0;
-  let cut = false;
-  try {
-    for await (const chunk of body) {
-      seen += chunk.length;
-      if (kept < ERROR_SNIPPET_BYTES) {
-        parts.push(chunk.subarray(0, ERROR_SNIPPET_BYTES - kept));
-        kept += Math.min(chunk.length, ERROR_SNIPPET_BYTES - kept);
-      }
-      if (seen > limit) {
-        body.destroy();
-        cut = true;
-        break;
-      }
-    }
-  } catch {
-    // A broken error body (or one cut off by the deadline) does not change the status we
-    // already have.
-    cut = true;
-  }
-  const text = redact(Buffer.concat(parts).toString('utf8'), secrets, cut || seen > kept);
-  return oneLine(text, ERROR_SNIPPET_BYTES);
-}

@@ -43,6 +43,8 @@ export interface AttemptResult {
    * route pauses like an outage instead of counting it.
    */
   readonly outage?: Outage;
+  /** A batch answered 207: one result per record, in body order. */
+  readonly perRecord?: readonly AttemptResult[];
 }
 
 /** A dependency of the route (not the endpoint itself) is unavailable. */

@@ -7,9 +7,8 @@
 import type { RouteConfig } from '../config/types.ts';
 import type { BridgeRecord } from '../kafka/record.ts';
 import type { RecordEvents } from '../record-events.ts';
-import { FailureLadder } from '../retry/failure-ladder.ts';
 import { retryDelay, sleep } from './backoff.ts';
-import { oneLine } from './classify-response.ts';
+import { escalate, type DeliveryParts } from './escalate.ts';
 import type { EvidenceMark, RouteFlow } from '../flow/route-flow.ts';
 import type { HttpEndpoint } from './http-endpoint.ts';
 import { Outcome, Verdict, type AttemptResult } from './outcome.ts';
@@ -33,16 +32,13 @@ export function preflight(record: BridgeRecord, route: RouteConfig): AttemptResu
 export class RecordDelivery {
   readonly #route: RouteConfig;
   readonly #endpoint: HttpEndpoint;
-  readonly #ladder: FailureLadder;
   readonly #events: RecordEvents;
   readonly #flow: RouteFlow;
+  readonly #parts: DeliveryParts;
 
-  constructor(route: RouteConfig, endpoint: HttpEndpoint, flow: RouteFlow, ladder: FailureLadder, events: RecordEvents) {
-    this.#route = route;
-    this.#endpoint = endpoint;
-    this.#flow = flow;
-    this.#ladder = ladder;
-    this.#events = events;
+  constructor(parts: DeliveryParts) {
+    ({ route: this.#route, endpoint: this.#endpoint, flow: this.#flow, events: this.#events } = parts);
+    this.#parts = parts;
   }
 
   /** Runs one record to its outcome. Bound for use as the dispatcher's runner. */
@@ -72,7 +68,7 @@ export class RecordDelivery {
       this.#events.emit('finished', { route, record, outcome: Outcome.delivered, result });
       return;
     }
-    await this.#escalate(record, result, attempts, signal);
+    await escalate(this.#parts, record, result, attempts, signal);
   };
 
   /**
@@ -131,33 +127,6 @@ export class RecordDelivery {
         return { result, attempts: attempt };
       }
       await sleep(retryDelay(route.backoff, Math.min(counted, 30), result.retryAfterMs), signal);
-    }
-  }
-
-  /**
-   * Writes the copy to the next rung. A copy that Kafka did not acknowledge is written
-   * again after backoff, for as long as we own the record: skipping it would lose it.
-   */
-  async #escalate(record: BridgeRecord, result: AttemptResult, attempts: number, signal: AbortSignal): Promise<void> {
-    const route = this.#route.name;
-    let failures = 0;
-    for (;;) {
-      if (signal.aborted) {
-        this.#events.emit('abandoned', { route, record });
-        return;
-      }
-      const now = Date.now();
-      const step = this.#ladder.next(record, result, now);
-      try {
-        await this.#ladder.copy(record, step, result, attempts, now);
-        this.#events.emit('finished', { route, record, outcome: step.outcome, result, target: step.topic });
-        return;
-      } catch (error) {
-        failures++;
-        const message = oneLine(error instanceof Error ? error.message : String(error));
-        this.#events.emit('copyFailed', { route, record, target: step.topic, error: message });
-        await sleep(retryDelay(this.#route.backoff, Math.min(failures, 30), undefined), signal);
-      }
     }
   }
 }

@@ -11,8 +11,11 @@
  *        │   shares: everything started beyond the last commit     │ started past the commit ≤ 2 × share
  *        │   Kafka acknowledged                                   │
  *        ▼
- *   endpoint concurrency (ramped after a resume) and connections default to maxInFlight:
- *   more connections than records in flight are never used.
+ *   endpoint concurrency (ramped after a resume, adaptive below maxInFlight when configured)
+ *   and connections default to maxInFlight: more connections than requests are never used.
+ *
+ * With batching, maxInFlight counts requests and a share holds that many full batches
+ * (batchCapacity), so what is held grows to maxInFlight × batch.maxRecords records at most.
  *
  * So memory is bounded by maxInFlight records plus one fetch per owned partition, and a crash
  * or a rebalance repeats at most two in-flight windows per partition.
@@ -46,6 +49,25 @@ export function withinExposure(exposure: bigint, share: number): boolean {
  */
 export function commitEarlyAfter(share: number): number {
   return share;
+}
+
+/**
+ * Records one route may hold at once when it batches: every request it may have in flight,
+ * full. A sanity ceiling on that product keeps a typo from asking for gigabytes.
+ */
+export const MAX_HELD_RECORDS = 200_000;
+
+export function heldRecords(maxInFlight: number, maxRecords: number): number {
+  return maxInFlight * maxRecords;
+}
+
+/**
+ * A batching partition's capacity, in records: its share of requests, each a full batch. In
+ * partition order only one batch runs at a time, so one running and one filling behind it is
+ * all that can be used.
+ */
+export function batchCapacity(shareOfRequests: number, maxRecords: number, oneLane: boolean): number {
+  return (oneLane ? Math.min(2, shareOfRequests) : shareOfRequests) * maxRecords;
 }
 
 /** Keep-alive connections to an endpoint when the configuration leaves them out. */

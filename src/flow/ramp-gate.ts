@@ -1,7 +1,8 @@
 /**
  * Bounds the HTTP requests to one endpoint that run at once, and after a resume lets that
  * bound climb from 1 to its maximum over the ramp-up time (slow start), so a recovering
- * endpoint is not hit by the whole backlog in its first second.
+ * endpoint is not hit by the whole backlog in its first second. The maximum is maxInFlight,
+ * or the adaptive limit (adaptive-limit.ts) as it moves.
  *
  *   limit
  *   max ┤            ┌────────
@@ -14,7 +15,7 @@
 import { WaitQueue } from './wait-queue.ts';
 
 export class RampGate {
-  readonly #max: number;
+  #max: number;
   readonly #rampUp: number;
   #rampStart: number | undefined;
   #running = 0;
@@ -39,6 +40,13 @@ export class RampGate {
 
   get running(): number {
     return this.#running;
+  }
+
+  /** Moves the maximum (an adaptive limit); a higher one admits waiters at once. */
+  setMax(max: number): void {
+    const raised = max > this.#max;
+    this.#max = Math.max(1, max);
+    if (raised) this.#admit();
   }
 
   /** Starts a ramp from 1 (called on every resume). */

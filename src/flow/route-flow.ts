@@ -29,7 +29,7 @@ import { Verdict, type AttemptResult, type Outage } from '../delivery/outcome.ts
 import { EndpointBreaker, type BreakerState } from './endpoint-breaker.ts';
 import { HealthProbe } from './health-probe.ts';
 import { OutageEvidence, type EvidenceMark } from './outage-evidence.ts';
-import { RampGate } from './ramp-gate.ts';
+import { ConcurrencyBound } from './concurrency-bound.ts';
 import { ChangeSignal } from './change-signal.ts';
 import { TokenBucket } from './token-bucket.ts';
 import type { FlowPauseReason } from './pause-reasons.ts';
@@ -41,7 +41,6 @@ export type { EvidenceMark } from './outage-evidence.ts';
 
 /** Why a record's failures were taken as its own. */
 export type FailureJudgement = 'endpoint-serves-others' | 'no-other-failures' | 'health-check-passes' | 'no-decision-within-reset-timeout';
-
 
 export interface FlowHooks {
   pause(reason: FlowPauseReason): void;
@@ -64,7 +63,7 @@ export class RouteFlow {
   readonly #hooks: FlowHooks;
   readonly #log: Logger;
   readonly #reasons = new Set<FlowPauseReason>();
-  readonly #gate: RampGate;
+  readonly #bound: ConcurrencyBound;
   readonly #bucket: TokenBucket;
   readonly #breaker: EndpointBreaker;
   readonly #probe: HealthProbe | undefined;
@@ -80,7 +79,7 @@ export class RouteFlow {
     this.#route = route;
     this.#hooks = hooks;
     this.#log = logger.child({ route: route.name });
-    this.#gate = new RampGate(route.maxInFlight, route.recovery.rampUp);
+    this.#bound = new ConcurrencyBound(route);
     this.#bucket = new TokenBucket(route.rateLimit);
     this.#breaker = new EndpointBreaker(route.circuitBreaker, route.maxInFlight, (state) => this.#breakerTo(state));
     const url = route.healthCheck.url;
@@ -102,7 +101,7 @@ export class RouteFlow {
     this.#stopped = true;
     this.#probe?.stop();
     this.#breaker.shutdown();
-    this.#gate.close();
+    this.#bound.gate.close();
     this.#bucket.close();
     this.#change.wake();
   }
@@ -125,9 +124,9 @@ export class RouteFlow {
     return this.#epoch;
   }
 
-  /** Requests running at the endpoint, and the current bound (ramping after a resume). */
+  /** Requests running at the endpoint, and the current bound (ramping, adaptive or fixed). */
   get concurrency(): { running: number; limit: number } {
-    return { running: this.#gate.running, limit: this.#gate.limit };
+    return { running: this.#bound.running, limit: this.#bound.limit };
   }
 
   /** Where the evidence stands; taken right after a record's first counted failure. */
@@ -222,7 +221,7 @@ export class RouteFlow {
     this.#hooks.resume(reason);
     if (this.#reasons.size === 0) {
       this.#log.warn({ reason, rampUpMs: this.#route.recovery.rampUp }, 'route resumed');
-      this.#gate.startRamp();
+      this.#bound.resumed();
     }
     this.#change.wake();
   }
@@ -257,7 +256,7 @@ export class RouteFlow {
       if (signal.aborted) return undefined;
       // The synchronous fast paths matter: every await is a trip through the microtask queue,
       // per record, and most records find a free slot, no rate limit and no auth.
-      const release = this.#gate.tryAcquire() ?? (await this.#gate.acquire(signal));
+      const release = this.#bound.gate.tryAcquire() ?? (await this.#bound.gate.acquire(signal));
       if (release === undefined) return undefined;
       try {
         if (this.#reasons.size > 0) continue;
@@ -279,6 +278,7 @@ export class RouteFlow {
           continue;
         }
         this.#note(result, fresh, sentAt);
+        this.#bound.answered(result, sentAt);
         // A token refresh that failed halfway through an attempt (after a 401).
         if (result.outage !== undefined) this.#pauseFor(result.outage);
         const outage = result.verdict === Verdict.transient && (this.#reasons.size > 0 || this.#epoch !== epoch);

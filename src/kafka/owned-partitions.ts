@@ -14,8 +14,7 @@
  */
 import type { KafkaMessage } from 'kafkajs';
 import { hasRoom, withinExposure } from '../dispatch/inflight-budget.ts';
-import type { PartitionWorker } from '../dispatch/partition-worker.ts';
-import type { RouteDispatcher } from '../dispatch/route-dispatcher.ts';
+import type { RouteDispatcher, Worker } from '../dispatch/route-dispatcher.ts';
 import { Backlog } from './backlog.ts';
 import type { CommitPolicy, Committable } from './commit-policy.ts';
 import { OffsetTracker } from './offset-tracker.ts';
@@ -25,7 +24,7 @@ import type { BridgeRecord } from './record.ts';
 export type ToRecord = (topic: string, partition: number, message: KafkaMessage) => BridgeRecord;
 
 export interface PartitionState extends Committable {
-  readonly worker: PartitionWorker;
+  readonly worker: Worker;
   readonly route: RouteDispatcher;
   /** Fetched and tracked, not yet handed to the worker (room or due time pending). */
   readonly backlog: Backlog<BridgeRecord>;

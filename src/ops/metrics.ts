@@ -80,6 +80,9 @@ export class BridgeMetrics {
     gauge('inflight_records', 'Records held by the bridge (queued behind a key or being delivered), per route.', ['route'], (set) => {
       for (const r of sources.routes()) set({ route: r.name }, r.inFlight);
     });
+    gauge('concurrency_limit', 'Requests the route may have at its endpoint at once right now: maxInFlight, the adaptive limit, or lower while ramping up after a resume.', ['route'], (set) => {
+      for (const r of sources.routes()) set({ route: r.name }, r.concurrencyLimit);
+    });
     gauge('route_paused', 'Whether the route is paused (1) for a reason: health-check, circuit-open, token-endpoint, shutdown.', ['route', 'reason'], (set) => {
       for (const r of sources.routes()) {
         for (const reason of ROUTE_PAUSE_REASONS) set({ route: r.name, reason }, r.pausedReasons.includes(reason) ? 1 : 0);

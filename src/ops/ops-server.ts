@@ -9,6 +9,8 @@ import type { Lifecycle } from './lifecycle.ts';
 export interface RouteStatus {
   readonly name: string;
   readonly inFlight: number;
+  /** Requests allowed at the endpoint at once right now (ramping, adaptive or fixed). */
+  readonly concurrencyLimit: number;
   readonly paused: boolean;
   readonly pausedReasons: readonly string[];
   /** closed | open | half-open | disabled */

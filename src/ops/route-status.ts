@@ -11,6 +11,7 @@ export interface RouteView {
   /** Every topic the route reads: source and retry topics. */
   readonly topics: readonly string[];
   readonly inFlight: () => number;
+  readonly concurrencyLimit: () => number;
   readonly breaker: () => string;
   readonly healthy: () => boolean | undefined;
 }
@@ -22,6 +23,7 @@ export function routeStatuses(routes: readonly RouteView[], consumers: readonly 
     return {
       name: route.name,
       inFlight: route.inFlight(),
+      concurrencyLimit: route.concurrencyLimit(),
       paused: reasons.size > 0,
       pausedReasons: [...reasons],
       breaker: route.breaker(),

@@ -22,6 +22,10 @@ describe('invalid configuration', () => {
     ['an unknown key', valid.replace('    topics:', '    topcis: ["x"]\n    topics:'), 'routes[0].topcis'],
     ['a bad duration', valid.replace('      url:', '      timeout: 5 seconds\n      url:'), 'routes[0].endpoint.timeout'],
     ['a bad URL', valid.replace('http://127.0.0.1:3000/orders', 'not a url'), 'routes[0].endpoint.url'],
+    ['batch.maxRecords 0', valid.replace('    topics:', '    batch: { maxRecords: 0 }\n    topics:'), 'routes[0].batch.maxRecords'],
+    ['an unknown batch format', valid.replace('    topics:', '    batch: { maxRecords: 10, format: xml }\n    topics:'), 'routes[0].batch.format'],
+    ['an unknown concurrency mode', valid.replace('    topics:', '    concurrency: { mode: turbo }\n    topics:'), 'routes[0].concurrency.mode'],
+    ['concurrency.min above maxInFlight', valid.replace('    topics:', '    maxInFlight: 4\n    concurrency: { min: 8 }\n    topics:'), 'routes[0].concurrency.min'],
     ['no routes', 'kafka:\n  brokers: ["127.0.0.1:1"]\n', 'routes'],
     ['broken YAML', 'kafka: [\n', 'config.yaml:2:1: YAML syntax error'],
   ])('%s exits 78 and names the key', async (_what, yaml, path) => {

@@ -77,6 +77,8 @@ describe('the resulting BridgeConfig', () => {
           backoff: { initial: 200, max: 2000 },
           ordering: 'key',
           maxInFlight: 64,
+          concurrency: { mode: 'fixed', min: 1 },
+          batch: { maxRecords: 1, maxBytes: 1_048_576, maxWait: 20, format: 'json-array' },
           statuses: { delivered: [], retry: [408, 429, 500, 502, 503, 504] },
           forwardHeaders: ['traceparent', 'tracestate'],
           nullValue: 'dead-letter',

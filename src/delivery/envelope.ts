@@ -1,0 +1,74 @@
+/**
+ * The JSON envelope of one record: what a batch body holds per record, and the body of a
+ * route with `payload: envelope`. Written by hand rather than through JSON.stringify of an
+ * object, because a value that already is JSON goes in as its own text: re-serialising it
+ * would cost a parse and a stringify per record and round big integers to doubles.
+ *
+ *   { "topic", "partition", "offset", "timestamp",      original coordinates; offset and
+ *     "key", "keyEncoding",                              timestamp as strings (64-bit)
+ *     "headers",                                         the forwardHeaders allowlist
+ *     "value", "valueEncoding",                          json | utf8 | base64 (null: none)
+ *     "idempotencyKey" }                                 <topic>-<partition>-<offset>
+ */
+import { isUtf8 } from 'node:buffer';
+import type { BridgeRecord } from '../kafka/record.ts';
+import { idempotencyKey } from '../kafka/record.ts';
+import { BRIDGE_HEADERS, HOP_BY_HOP_HEADERS } from './request-headers.ts';
+
+export type Encoding = 'json' | 'utf8' | 'base64';
+
+/** A Buffer as an envelope field: its JSON text and how to read it. */
+function encodeBytes(bytes: Buffer, tryJson: boolean, oneLine: boolean): [string, Encoding] {
+  if (!isUtf8(bytes)) return [`"${bytes.toString('base64')}"`, 'base64'];
+  const text = bytes.toString('utf8');
+  if (tryJson && looksLikeJson(text)) {
+    try {
+      JSON.parse(text);
+      // Outside strings JSON may hold raw line breaks only as whitespace: one line for ndjson.
+      return [oneLine ? text.replace(/[\r\n]/g, ' ') : text, 'json'];
+    } catch {
+      // Not JSON after all: a string.
+    }
+  }
+  return [JSON.stringify(text), 'utf8'];
+}
+
+/** Skips JSON.parse for text that cannot be JSON (the common case for plain strings). */
+function looksLikeJson(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) continue;
+    // { [ " - digit t f n
+    return c === 0x7b || c === 0x5b || c === 0x22 || c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e;
+  }
+  return false;
+}
+
+/** The allowlisted headers as a JSON object: one value as a string, several as an array. */
+function encodeHeaders(record: BridgeRecord, forward: ReadonlySet<string>): string {
+  if (forward.size === 0) return '{}';
+  const out: Record<string, string | string[]> = {};
+  for (const name in record.headers) {
+    const lower = name.toLowerCase();
+    if (!forward.has(lower) || HOP_BY_HOP_HEADERS.has(lower) || BRIDGE_HEADERS.has(lower)) continue;
+    const raw = record.headers[name];
+    const values = (Array.isArray(raw) ? raw : [raw]).filter((v) => v !== undefined).map((v) => (typeof v === 'string' ? v : v.toString('utf8')));
+    if (values.length === 0) continue;
+    const existing = out[lower];
+    const merged = existing === undefined ? values : [...(Array.isArray(existing) ? existing : [existing]), ...values];
+    out[lower] = merged.length === 1 ? merged[0]! : merged;
+  }
+  return JSON.stringify(out);
+}
+
+/** The envelope of `record` as JSON text; `oneLine` keeps it on one line (ndjson). */
+export function encodeEnvelope(record: BridgeRecord, forward: ReadonlySet<string>, oneLine = false): string {
+  const origin = record.origin;
+  const [key, keyEncoding] = record.key === null ? ['null', null] : encodeBytes(record.key, false, oneLine);
+  const [value, valueEncoding] = record.value === null ? ['null', null] : encodeBytes(record.value, true, oneLine);
+  return (
+    `{"topic":${JSON.stringify(origin.topic)},"partition":${origin.partition},"offset":"${origin.offset}","timestamp":"${origin.timestamp}",` +
+    `"key":${key},"keyEncoding":${keyEncoding === null ? 'null' : `"${keyEncoding}"`},"headers":${encodeHeaders(record, forward)},` +
+    `"value":${value},"valueEncoding":${valueEncoding === null ? 'null' : `"${valueEncoding}"`},"idempotencyKey":${JSON.stringify(idempotencyKey(origin))}}`
+  );
+}

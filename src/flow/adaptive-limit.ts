@@ -1,0 +1,141 @@
+/**
+ * An adaptive bound on the requests a route has at its endpoint at once, in the Vegas family:
+ * it watches the round-trip time against the lowest one seen (the floor, what the endpoint
+ * takes when nothing queues in front of it) and the answers that mean "too much".
+ *
+ *   one window ≈ one round trip of answers (at least `limit` of them, and never fewer than 8)
+ *
+ *   a 429, 503, 504 or timeout          → limit × 0.8 at once, then not again for requests
+ *                                         sent before that cut (one cut per round trip, as TCP)
+ *   mean RTT ≤ floor × 1.5 + 2 ms,      → limit + √limit   (queues are not building: there is
+ *     and the window used its limit       room, and demand to use it), or limit + 1 within 100
+ *                                         windows of an overload answer: near a cliff, probe gently
+ *   mean RTT ≥ floor × 2 + 2 ms         → limit × 0.9      (requests queue at the endpoint)
+ *   in between                          → hold
+ *
+ * The 2 ms of slack keep a very fast endpoint from being read as congested by the few
+ * milliseconds our own event loop adds under load. An endpoint whose normal latency moved up
+ * for good drives the limit down to min; the lowest RTT of a period of FLOOR_PERIOD_WINDOWS
+ * windows spent there becomes the floor, so it is not taken for a congested one for ever. Growth needs demand: a route that never fills its limit
+ * learns nothing about a larger one, and must not drift up to maxInFlight while idle.
+ *
+ * `learned` is the limit of the last window with no drop and no congestion: an outage drives
+ * the limit down to `min`, and after it the route resumes towards what the endpoint took
+ * before (route-flow.ts ramps up to it) instead of learning it all over again.
+ */
+
+/** Answers that say the endpoint is overloaded, whatever the configured status policy. */
+const OVERLOAD_STATUSES: ReadonlySet<number> = new Set([429, 503, 504]);
+
+const MIN_WINDOW = 8;
+const GROW_BELOW = 1.5;
+const SHRINK_ABOVE = 2;
+const SLACK_MS = 2;
+const DROP_FACTOR = 0.8;
+const CONGESTION_FACTOR = 0.9;
+const FLOOR_PERIOD_WINDOWS = 100;
+const INITIAL_LIMIT = 16;
+const CALM_WINDOWS = 100;
+
+export interface AdaptiveLimitOptions {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Whether an answer says "too much": the status or reason of an attempt result. */
+export function isOverload(status: number | undefined, reason: string): boolean {
+  return status === undefined ? reason === 'timeout' : OVERLOAD_STATUSES.has(status);
+}
+
+export class AdaptiveLimit {
+  readonly #min: number;
+  readonly #max: number;
+  #limit: number;
+  #learned: number;
+  #floor = Number.POSITIVE_INFINITY;
+  /** The lowest RTT of the current floor period: the next floor. */
+  #periodFloor = Number.POSITIVE_INFINITY;
+  #windowsInPeriod = 0;
+  #count = 0;
+  #sum = 0;
+  #used = false;
+  /** Windows since the last overload answer; within CALM_WINDOWS of one, growth is by one. */
+  #sinceOverload = Number.POSITIVE_INFINITY;
+  /** performance.now() of the last cut on a drop: answers to requests sent before it are ignored. */
+  #lastCut = Number.NEGATIVE_INFINITY;
+
+  constructor(options: AdaptiveLimitOptions) {
+    this.#min = Math.max(1, options.min);
+    this.#max = Math.max(this.#min, options.max);
+    this.#limit = this.#clamp(INITIAL_LIMIT);
+    this.#learned = this.#limit;
+  }
+
+  /** Requests allowed at once now. */
+  get limit(): number {
+    return Math.floor(this.#limit);
+  }
+
+  /** The limit before the last run of drops and congestion. */
+  get learned(): number {
+    return Math.floor(this.#learned);
+  }
+
+  /**
+   * One answer: `rttMs` is the exchange's duration, `overload` whether it said "too much",
+   * `running` the requests at the endpoint when it ended (this one included), `now` the
+   * performance.now() of its end.
+   */
+  sample(rttMs: number, overload: boolean, running: number, now: number): void {
+    if (overload) {
+      if (now - rttMs < this.#lastCut) return;
+      this.#lastCut = now;
+      this.#sinceOverload = 0;
+      this.#limit = this.#clamp(this.#limit * DROP_FACTOR);
+      this.#resetWindow();
+      return;
+    }
+    if (rttMs < this.#floor) this.#floor = rttMs;
+    if (rttMs < this.#periodFloor) this.#periodFloor = rttMs;
+    this.#count++;
+    this.#sum += rttMs;
+    if (running >= Math.floor(this.#limit)) this.#used = true;
+    if (this.#count >= Math.max(MIN_WINDOW, Math.floor(this.#limit))) this.#closeWindow();
+  }
+
+  /** After a pause: go back to what the endpoint took before the outage drove the limit down. */
+  restore(): void {
+    this.#limit = Math.max(this.#limit, this.#learned);
+    this.#resetWindow();
+  }
+
+  #closeWindow(): void {
+    const mean = this.#sum / this.#count;
+    this.#sinceOverload++;
+    if (mean <= this.#floor * GROW_BELOW + SLACK_MS) {
+      if (this.#used) this.#limit = this.#clamp(this.#limit + (this.#sinceOverload < CALM_WINDOWS ? 1 : Math.sqrt(this.#limit)));
+      this.#learned = this.#limit;
+    } else if (mean >= this.#floor * SHRINK_ABOVE + SLACK_MS) {
+      this.#limit = this.#clamp(this.#limit * CONGESTION_FACTOR);
+    }
+    if (++this.#windowsInPeriod >= FLOOR_PERIOD_WINDOWS) {
+      // Near min, latency is what the endpoint takes with nothing queued: if that moved up
+      // for good, it is the new floor. Higher up the period's lowest RTT includes queueing,
+      // and taking it as the floor would let the limit climb past the knee period by period.
+      if (this.#limit <= 2 * this.#min) this.#floor = this.#periodFloor;
+      this.#periodFloor = Number.POSITIVE_INFINITY;
+      this.#windowsInPeriod = 0;
+    }
+    this.#resetWindow();
+  }
+
+  #resetWindow(): void {
+    this.#count = 0;
+    this.#sum = 0;
+    this.#used = false;
+  }
+
+  #clamp(limit: number): number {
+    return Math.min(this.#max, Math.max(this.#min, limit));
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The bound on a route's concurrent requests: the ramp gate (slow start after a resume) under
+ * a maximum that is either maxInFlight (`concurrency.mode: fixed`) or the adaptive limit
+ * (`adaptive`), which every answer moves.
+ */
+import type { RouteConfig } from '../config/types.ts';
+import type { AttemptResult } from '../delivery/outcome.ts';
+import { AdaptiveLimit, isOverload } from './adaptive-limit.ts';
+import { RampGate } from './ramp-gate.ts';
+
+export class ConcurrencyBound {
+  readonly gate: RampGate;
+  readonly #adaptive: AdaptiveLimit | undefined;
+
+  constructor(route: RouteConfig) {
+    this.#adaptive = route.concurrency.mode === 'adaptive' ? new AdaptiveLimit({ min: route.concurrency.min, max: route.maxInFlight }) : undefined;
+    this.gate = new RampGate(this.#adaptive?.limit ?? route.maxInFlight, route.recovery.rampUp);
+  }
+
+  /** Requests running now, and the bound (ramping, adaptive or fixed). */
+  get running(): number {
+    return this.gate.running;
+  }
+
+  get limit(): number {
+    return this.gate.limit;
+  }
+
+  /** One answer that was the endpoint's (not an outage of a dependency), `sentAt` its start. */
+  answered(result: AttemptResult, sentAt: number): void {
+    if (this.#adaptive === undefined || result.outage !== undefined) return;
+    const now = performance.now();
+    // A 207 is an answer, but per-record 429s and 503s in it still say "too much".
+    const overload = isOverload(result.status, result.reason) || (result.perRecord?.some((r) => isOverload(r.status, r.reason)) ?? false);
+    this.#adaptive.sample(now - sentAt, overload, this.gate.running, now);
+    this.gate.setMax(this.#adaptive.limit);
+  }
+
+  /** On every resume: back to the limit learned before the outage, reached by a ramp from 1. */
+  resumed(): void {
+    if (this.#adaptive !== undefined) {
+      this.#adaptive.restore();
+      this.gate.setMax(this.#adaptive.limit);
+    }
+    this.gate.startRamp();
+  }
+}
