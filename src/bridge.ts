@@ -106,7 +106,7 @@ export class Bridge {
     const retryTopics = new Map<string, { dispatcher: RouteDispatcher; topology: RetryTopology }>();
     for (const route of this.config.routes) {
       const topology = new RetryTopology(route);
-      const endpoint = new HttpEndpoint(route);
+      const endpoint = new HttpEndpoint(route, this.config.kafka.brokers[0]);
       const flow = this.#flowFor(route, topology.retryTopics);
       const ladder = new FailureLadder(route, topology, this.#producer);
       const delivery = { route, endpoint, flow, ladder, events: this.events };

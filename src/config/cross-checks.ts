@@ -88,6 +88,13 @@ function checkRoute(route: RouteConfig, path: string, config: BridgeConfig, prob
   if (route.concurrency.min > route.maxInFlight) {
     problems.add(`${path}.concurrency.min`, `must not exceed ${path}.maxInFlight (${route.maxInFlight}), the ceiling of the limit (got ${route.concurrency.min})`);
   }
+  if (route.batch.maxRecords > 1 && route.payload !== 'raw' && route.payload !== 'envelope') {
+    problems.add(`${path}.payload`, `batches always carry JSON envelopes: with ${path}.batch.maxRecords above 1 use payload raw or envelope (got ${route.payload})`);
+  }
+  if ((route.payload !== 'raw' || route.batch.maxRecords > 1) && Object.hasOwn(route.endpoint.headers, 'content-type')) {
+    const owner = route.payload !== 'raw' ? `${path}.payload (${route.payload})` : `${path}.batch.format`;
+    problems.add(`${path}.endpoint.headers.content-type`, `is set by ${owner}; remove it from the static headers`);
+  }
   const held = heldRecords(route.maxInFlight, route.batch.maxRecords);
   if (held > MAX_HELD_RECORDS) {
     problems.add(

@@ -210,6 +210,13 @@ function toRouteConfig(route: RouteInput, headers: Record<string, Secret | strin
     ordering: route.ordering,
     maxInFlight: route.maxInFlight,
     concurrency: { mode: route.concurrency.mode, min: route.concurrency.min },
+    payload: route.payload,
+    cloudEvents: {
+      source: route.cloudEvents.source ?? undefined,
+      type: route.cloudEvents.type,
+      typeHeader: route.cloudEvents.typeHeader?.toLowerCase() ?? undefined,
+      dataContentType: route.cloudEvents.dataContentType ?? undefined,
+    },
     batch: { maxRecords: route.batch.maxRecords, maxBytes: route.batch.maxBytes, maxWait: durationMs(route.batch.maxWait), format: route.batch.format },
     statuses: { delivered: route.statuses.delivered, retry: route.statuses.retry },
     forwardHeaders: route.forwardHeaders.map((name) => name.toLowerCase()),

@@ -7,9 +7,9 @@ import type convict from 'convict';
 import { durationMs } from './duration.ts';
 import { FORMAT } from './formats.ts';
 import { boolean, duration, integer, oneOf } from './schema-keys.ts';
-import { LIMITS, MiB, KiB, timeout, topicSuffix, type HeaderValueInput } from './schema.ts';
+import { LIMITS, MiB, KiB, noControlChars, timeout, topicSuffix, type HeaderValueInput } from './schema.ts';
 import type { EndpointAuthInput, SigningInput, TlsFilesInput } from './security-shapes.ts';
-import type { BatchFormat, ConcurrencyMode, HttpMethod, NullValuePolicy, OnFailure, Ordering } from './types.ts';
+import type { BatchFormat, PayloadFormat, ConcurrencyMode, HttpMethod, NullValuePolicy, OnFailure, Ordering } from './types.ts';
 
 export interface RouteInput {
   name: string;
@@ -32,6 +32,8 @@ export interface RouteInput {
   maxInFlight: number;
   concurrency: { mode: ConcurrencyMode; min: number };
   batch: { maxRecords: number; maxBytes: number; maxWait: string; format: BatchFormat };
+  payload: PayloadFormat;
+  cloudEvents: { source: string | null; type: string; typeHeader: string | null; dataContentType: string | null };
   statuses: { delivered: number[]; retry: number[] };
   forwardHeaders: string[];
   nullValue: NullValuePolicy;
@@ -117,6 +119,38 @@ export const routeSchema: convict.Schema<RouteInput> = {
     maxBytes: integer('Bytes: a batch body is closed before it grows past this (a single larger record still goes, alone).', MiB, { min: 1, max: LIMITS.maxBodyBytes, unit: 'bytes' }), // 1 MiB
     maxWait: duration('Duration: how long a batch that is not full waits for more records before it is sent.', '20ms', { min: 0, max: durationMs('10s') }), // 20 milliseconds
     format: oneOf('json-array: one JSON array of envelopes; ndjson: one envelope per line.', 'json-array', { values: ['json-array', 'ndjson'] }),
+  },
+  payload: oneOf('raw: the record value as the body; envelope: a JSON envelope of the record; cloudevents-binary / cloudevents-structured: a CloudEvent 1.0.', 'raw', {
+    values: ['raw', 'envelope', 'cloudevents-binary', 'cloudevents-structured'],
+  }),
+  cloudEvents: {
+    source: {
+      doc: 'CloudEvents source of the events the bridge makes; omitted = kafka://<first broker>/<topic>.',
+      format: FORMAT.string,
+      default: null, // = kafka://<first broker>/<topic>
+      nullable: true,
+      params: noControlChars,
+    },
+    type: {
+      doc: 'CloudEvents type of the events the bridge makes (unless typeHeader gives one).',
+      format: FORMAT.string,
+      default: 'kafka.record',
+      params: noControlChars,
+    },
+    typeHeader: {
+      doc: 'A Kafka header whose value, when the record has it, is the CloudEvents type.',
+      format: FORMAT.string,
+      default: null, // none
+      nullable: true,
+      params: { pattern: /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, patternHint: 'be a header name', maxLength: 255 },
+    },
+    dataContentType: {
+      doc: 'datacontenttype when the record has no content-type header; omitted = none.',
+      format: FORMAT.string,
+      default: null, // none
+      nullable: true,
+      params: noControlChars,
+    },
   },
   statuses: {
     delivered: {

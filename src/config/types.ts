@@ -13,6 +13,18 @@ export type OnFailure = 'escalate' | 'block';
 export type NullValuePolicy = 'dead-letter' | 'discard' | 'deliver';
 export type ConcurrencyMode = 'fixed' | 'adaptive';
 export type BatchFormat = 'json-array' | 'ndjson';
+export type PayloadFormat = 'raw' | 'envelope' | 'cloudevents-binary' | 'cloudevents-structured';
+
+/** CloudEvents attributes the bridge sets when a record is not an event already. */
+export interface CloudEventsConfig {
+  /** undefined = kafka://<first broker>/<topic> */
+  readonly source: string | undefined;
+  readonly type: string;
+  /** A Kafka header whose value, when present, is the type. */
+  readonly typeHeader: string | undefined;
+  /** When the record has no content-type header; undefined = none. */
+  readonly dataContentType: string | undefined;
+}
 
 export interface ConcurrencyConfig {
   readonly mode: ConcurrencyMode;
@@ -141,6 +153,8 @@ export interface RouteConfig {
   readonly maxInFlight: number;
   readonly concurrency: ConcurrencyConfig;
   readonly batch: BatchConfig;
+  readonly payload: PayloadFormat;
+  readonly cloudEvents: CloudEventsConfig;
   readonly statuses: StatusPolicy;
   /** Kafka header names (lower case) forwarded to the endpoint. */
   readonly forwardHeaders: readonly string[];

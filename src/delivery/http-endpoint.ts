@@ -27,6 +27,7 @@ import { resultFromError, resultFromStatus } from './classify-response.ts';
 import { readSnippet, secretForms } from './error-body.ts';
 import { AttemptDeadlines, type Deadline } from './attempt-deadlines.ts';
 import { Verdict, type AttemptResult, type Outage } from './outcome.ts';
+import { payloadBuilder, type PayloadBuilder } from './payload.ts';
 import { buildRequestHeaders, RecordRejection, type HeaderPlan } from './request-headers.ts';
 import { endpointConnect } from './tls-connect.ts';
 import { SIGNATURE_HEADERS, WebhookSigner } from './webhook-signature.ts';
@@ -47,10 +48,14 @@ export class HttpEndpoint {
   /** The secret static headers in every form a body could echo them: redacted from error bodies. */
   readonly #staticSecrets: readonly string[];
 
-  constructor(route: RouteConfig) {
+  readonly #payload: PayloadBuilder | undefined;
+
+  /** `sourceHost`: the first Kafka broker, for the default CloudEvents source. */
+  constructor(route: RouteConfig, sourceHost = 'localhost') {
     const { endpoint } = route;
     const url = new URL(endpoint.url);
     this.#route = route;
+    this.#payload = payloadBuilder(route, sourceHost);
     this.#path = `${url.pathname}${url.search}`;
     this.#method = endpoint.method;
     this.#timeout = endpoint.timeout;
@@ -70,8 +75,13 @@ export class HttpEndpoint {
     for (const [name, value] of Object.entries(endpoint.headers)) fixed.push(name.toLowerCase(), revealHeader(value));
     this.#staticSecrets = Object.values(endpoint.headers).flatMap((value) => (value instanceof Secret ? secretForms(value.reveal()) : []));
     // Headers the bridge computes itself are never taken from a Kafka record, whatever
-    // forwardHeaders says: a producer must not be able to supply credentials or signatures.
-    const own = new Set<string>([...(this.#auth === undefined ? [] : ['authorization']), ...(this.#signer === undefined ? [] : SIGNATURE_HEADERS)]);
+    // forwardHeaders says: a producer must not be able to supply credentials or signatures,
+    // nor a second content-type next to the one a payload mode sets.
+    const own = new Set<string>([
+      ...(this.#auth === undefined ? [] : ['authorization']),
+      ...(this.#signer === undefined ? [] : SIGNATURE_HEADERS),
+      ...(this.#payload === undefined ? [] : ['content-type']),
+    ]);
     this.#plan = { fixed, forward: new Set(route.forwardHeaders.map((h) => h.toLowerCase()).filter((h) => !own.has(h))) };
     // The pool is bounded by `connections` (at most maxInFlight): a record waiting for a
     // connection is still counted in flight, so the bound on memory holds end to end.
@@ -102,7 +112,10 @@ export class HttpEndpoint {
       return { verdict: Verdict.permanent, reason: headers.reason, message: headers.message };
     }
     const id = this.#signer === undefined ? '' : idempotencyKey(record.origin);
-    return this.#deliver(headers, record.value ?? EMPTY, id, undefined);
+    if (this.#payload === undefined) return this.#deliver(headers, record.value ?? EMPTY, id, undefined);
+    const payload = this.#payload(record);
+    for (const item of payload.headers) headers.push(item);
+    return this.#deliver(headers, payload.body, id, undefined);
   }
 
   /**
