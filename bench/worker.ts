@@ -6,7 +6,8 @@
  *   http-only     an undici Pool request loop at the route's concurrency: the HTTP ceiling.
  *   naive         what a user writes by hand: kafkajs eachMessage that awaits an undici
  *                 request, partitionsConsumedConcurrently = partitions.
- *   bridge        the real bridge (src/bridge.ts), started from a YAML configuration.
+ *   bridge        the real bridge (src/bridge.ts), started from a YAML configuration; a case
+ *                 may set the route's concurrency mode and batch settings.
  *
  * Driven over IPC by bench/run.ts (lib/ipc.ts): start → (joined) → go/pace → mark → stop.
  * Each case imports only what it uses, so a baseline's RSS does not carry the bridge's modules.
@@ -15,8 +16,9 @@ import type { Consumer, Kafka } from 'kafkajs';
 import type { Pool } from 'undici';
 import { ArrivalCounter, type CounterReset } from './lib/counter.ts';
 import { emit, serve } from './lib/ipc.ts';
-import type { CaseKind, Ordering } from './lib/report.ts';
+import type { BatchSettings, CaseKind, ConcurrencyMode, Ordering } from './lib/report.ts';
 import { ResourceSampler, type ResourceMark } from './lib/resources.ts';
+import { RouteSampler, type RouteConcurrency } from './lib/route-sampler.ts';
 import { PACE_TICK_MS, RecordFactory } from './lib/workload.ts';
 
 export interface WorkerSpec {
@@ -31,6 +33,10 @@ export interface WorkerSpec {
   partitions: number;
   /** http-only: requests in flight at once; bridge: the route's maxInFlight. */
   concurrency: number;
+  /** Bridge: the route's concurrency.mode; absent = the key is not written (the bridge's default). */
+  concurrencyMode?: ConcurrencyMode;
+  /** Bridge: the route's batch settings; absent = one record per request. */
+  batch?: BatchSettings;
   /** http-only throughput: how many requests to send. */
   records: number;
   /** Fetch wait for the kafkajs baselines (the bridge uses its own, 100 ms). */
@@ -41,11 +47,19 @@ export interface StartReply extends ResourceMark {
   pid: number;
 }
 
+export interface MarkReply extends ResourceMark {
+  /** Bridge only: offset commits so far (0 for the baselines). */
+  commits: number;
+  route: RouteConcurrency | null;
+}
+
 const sampler = new ResourceSampler();
 const counter = new ArrivalCounter();
 let stopCase: () => Promise<void> = async () => {};
 /** Bridge only: offset commits so far (its own kafka_http_bridge_offset_commits_total). */
 let commitsSoFar: () => Promise<number> = async () => 0;
+/** Bridge only: the route's concurrency limit and records in flight, sampled while records flow. */
+let routeSampler: RouteSampler | undefined;
 let spec: WorkerSpec | undefined;
 
 async function kafkaClient(s: WorkerSpec): Promise<Kafka> {
@@ -119,9 +133,14 @@ async function startBridge(s: WorkerSpec): Promise<void> {
       {
         name: 'bench',
         topics: [s.topic],
-        endpoint: { url: s.sinkUrl, timeout: '5s', headers: { 'content-type': 'application/json' } },
+        // A batch's content-type (JSON array or NDJSON) is the bridge's to set.
+        endpoint: { url: s.sinkUrl, timeout: '5s', headers: s.batch === undefined ? { 'content-type': 'application/json' } : {} },
         ordering: s.ordering ?? 'key',
         maxInFlight: s.concurrency,
+        // Written only when a case names a mode, so the other cases keep the bridge's default;
+        // min applies to adaptive mode only.
+        ...(s.concurrencyMode === undefined ? {} : { concurrency: s.concurrencyMode === 'adaptive' ? { mode: 'adaptive', min: 1 } : { mode: 'fixed' } }),
+        ...(s.batch === undefined ? {} : { batch: s.batch }),
         retry: { delays: [] },
       },
     ],
@@ -129,6 +148,13 @@ async function startBridge(s: WorkerSpec): Promise<void> {
   const bridge = await Bridge.start(parseConfig(yaml, {}, 'bench.yaml'), { logger: createLogger('warn') });
   stopCase = () => bridge.stop();
   commitsSoFar = async () => (await bridge.metrics.commits.get()).values.reduce((a, v) => a + v.value, 0);
+  routeSampler = new RouteSampler(() => {
+    const route = bridge.routeStatus()[0];
+    if (route === undefined) return undefined;
+    // Read loosely: a bridge without an adaptive limit reports none, and the bench still runs.
+    const limit = (route as { concurrencyLimit?: unknown }).concurrencyLimit;
+    return { inFlight: route.inFlight, limit: typeof limit === 'number' ? limit : undefined };
+  });
   // The bridge has no join hook for outsiders; its readiness detail lists owned partitions.
   const poll = setInterval(() => {
     const owned = bridge.routeStatus().reduce((a, r) => a + r.partitions.length, 0);
@@ -229,11 +255,12 @@ serve({
   pace,
   reset: (r: CounterReset) => counter.reset(r),
   stats: () => counter.stats(),
-  mark: async () => ({ ...sampler.mark(), commits: await commitsSoFar() }),
+  mark: async (): Promise<MarkReply> => ({ ...sampler.mark(), commits: await commitsSoFar(), route: routeSampler?.summary() ?? null }),
   stop: async () => {
     await stopCase();
     const mark = sampler.mark();
     sampler.stop();
+    routeSampler?.stop();
     // Exit after the reply is on its way (a --cpu-prof profile is written on exit).
     setTimeout(() => process.exit(0), 50);
     return mark;

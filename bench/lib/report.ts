@@ -1,14 +1,27 @@
 /**
- * The benchmark's results: the machine-readable shape (bench/results.json), the ratios and
- * targets computed from it, and the markdown block the script writes into docs/benchmarks.md
- * between the BEGIN/END markers (everything outside the markers is hand-written and kept).
+ * The benchmark's results: the machine-readable shape (bench/results.json) and the markdown
+ * block the script writes into docs/benchmarks.md between the BEGIN/END markers (everything
+ * outside the markers is hand-written and kept). The ratios and targets are computed in
+ * lib/targets.ts.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { round } from './stats.ts';
+import { FRAGILE } from './fragile.ts';
+import { bestFixed, rejectedShare, whereOf } from './targets.ts';
 
 export type CaseKind = 'consume-only' | 'http-only' | 'naive' | 'bridge';
 export type Ordering = 'partition' | 'key' | 'none';
+/** steady: answers 200 after the run's fixed latency; fragile: see lib/fragile.ts. */
+export type SinkMode = 'steady' | 'fragile';
+export type ConcurrencyMode = 'fixed' | 'adaptive';
+
+/** A route's `batch` settings, as written into the bridge's YAML. */
+export interface BatchSettings {
+  maxRecords: number;
+  maxBytes: number;
+  maxWait: string;
+  format: 'json-array' | 'ndjson';
+}
 
 export interface ThroughputResult {
   /** Records counted in the measurement window. */
@@ -59,6 +72,16 @@ export interface RunResult {
   nodeFlags: string[];
   /** Set for the bridge measured as in a container with this memory limit (Node sizes its heap from it). */
   containerMemoryMiB: number | null;
+  /** The endpoint the case delivered to; a fragile run's latencyMs is the fragile endpoint's base latency. */
+  sink: SinkMode;
+  /** Bridge only: the route's concurrency.mode when the case sets one (null: the key is left out). */
+  concurrencyMode: ConcurrencyMode | null;
+  /** Bridge only: the route's batch settings (null: one record per request). */
+  batch: BatchSettings | null;
+  /** Cases that deliver over HTTP: requests the sink received in the throughput phase, and how many it answered 503. */
+  requests: { received: number; rejected: number } | null;
+  /** Bridge only: its route's concurrency limit (mean, last) and records in flight (mean), sampled while records flowed. */
+  routeConcurrency: { limitMean: number | null; limitLast: number | null; inFlightMean: number } | null;
 }
 
 export interface RatioRow {
@@ -77,6 +100,8 @@ export interface TargetRow {
   unit: string;
   met: boolean | null;
   note: string;
+  /** Decimals shown (0 unless the unit needs them, e.g. a percentage below 1). */
+  digits?: number;
 }
 
 export interface BenchResults {
@@ -100,92 +125,12 @@ export interface BenchResults {
     sinkLatenciesMs: number[];
     live: { maxRatePerSecond: number; warmupSeconds: number; seconds: number };
     baselineMaxWaitTimeInMs: number;
+    /** The fragile endpoint's curve (lib/fragile.ts) and the throughput window of its cases. */
+    fragile?: { baseMs: number; knee: number; stepMs: number; limit: number; windowCapSeconds: number };
   };
   runs: RunResult[];
   ratios: RatioRow[];
   targets: TargetRow[];
-}
-
-function rps(runs: RunResult[], latencyMs: number, name: string): number | null {
-  const r = runs.find((x) => x.latencyMs === latencyMs && x.case === name);
-  const v = r?.throughput?.recordsPerSecond;
-  return v !== undefined && Number.isFinite(v) ? v : null;
-}
-
-function ceilingOf(runs: RunResult[], latencyMs: number): number | null {
-  const a = rps(runs, latencyMs, 'consume-only');
-  const b = rps(runs, latencyMs, 'http-only');
-  if (a === null || b === null) return null;
-  return Math.min(a, b);
-}
-
-export function computeRatios(runs: RunResult[]): RatioRow[] {
-  const out: RatioRow[] = [];
-  for (const r of runs) {
-    if (r.kind !== 'bridge' || r.throughput === null) continue;
-    const ceiling = ceilingOf(runs, r.latencyMs);
-    const naive = rps(runs, r.latencyMs, 'naive');
-    const v = r.throughput.recordsPerSecond;
-    out.push({
-      latencyMs: r.latencyMs,
-      case: r.case,
-      recordsPerSecond: round(v),
-      vsCeiling: ceiling === null ? null : round(v / ceiling, 2),
-      vsNaive: naive === null ? null : round(v / naive, 2),
-    });
-  }
-  return out;
-}
-
-export function computeTargets(runs: RunResult[], concurrency: number): TargetRow[] {
-  const targets: TargetRow[] = [];
-  const check = (target: string, required: number | null, measured: number | null, unit: string, note: string, atMost = false) =>
-    targets.push({
-      target,
-      required: required === null ? null : round(required),
-      measured: measured === null ? null : round(measured),
-      unit,
-      met: required === null || measured === null ? null : atMost ? measured <= required : measured >= required,
-      note,
-    });
-
-  const c0 = ceilingOf(runs, 0);
-  // The throughput targets compare like with like: the bridge on the same unconstrained
-  // machine as the baselines, not the container variants.
-  const bridge0 = runs.filter((r) => r.latencyMs === 0 && r.kind === 'bridge' && r.containerMemoryMiB === null && r.throughput !== null);
-  const best0 = bridge0.reduce<RunResult | undefined>((b, r) => (b === undefined || r.throughput!.recordsPerSecond > b.throughput!.recordsPerSecond ? r : b), undefined);
-  check(
-    '0 ms sink, best bridge mode ≥ 0.8 × min(consume-only, http-only)',
-    c0 === null ? null : 0.8 * c0,
-    best0?.throughput?.recordsPerSecond ?? null,
-    'records/s',
-    best0 === undefined ? 'no bridge run' : `best mode: ${best0.case}`,
-  );
-
-  const c20 = ceilingOf(runs, 20);
-  const key20 = rps(runs, 20, 'bridge-key');
-  const naive20 = rps(runs, 20, 'naive');
-  const theory = concurrency / 0.02;
-  check(
-    `20 ms sink, ordering key, maxInFlight ${concurrency}: ≥ 0.8 × min(${concurrency} / 0.020 s, consume-only, http-only)`,
-    c20 === null ? null : 0.8 * Math.min(theory, c20),
-    key20,
-    'records/s',
-    c20 === null ? '' : `min(${round(theory)}, ${round(rps(runs, 20, 'consume-only') ?? NaN)}, ${round(rps(runs, 20, 'http-only') ?? NaN)})`,
-  );
-  check('20 ms sink, ordering key: ≥ 20 × naive', naive20 === null ? null : 20 * naive20, key20, 'records/s', '');
-  check('20 ms sink, ordering partition: ≥ 0.9 × naive', naive20 === null ? null : 0.9 * naive20, rps(runs, 20, 'bridge-partition'), 'records/s', '');
-
-  const worstOf = (rows: RunResult[]) =>
-    rows.filter((r) => r.peakRssMB !== null).reduce<RunResult | undefined>((w, r) => (w === undefined || r.peakRssMB! > w.peakRssMB! ? r : w), undefined);
-  const rssCheck = (label: string, rows: RunResult[]) => {
-    const worst = worstOf(rows);
-    check(label, 200, worst?.peakRssMB ?? null, 'MB', worst === undefined ? '' : `highest: ${worst.case} at ${worst.latencyMs} ms`, true);
-  };
-  rssCheck('peak RSS ≤ 200 MB in every case, unconstrained machine', runs.filter((r) => r.containerMemoryMiB === null));
-  const contained = runs.filter((r) => r.containerMemoryMiB !== null);
-  if (contained.length > 0) rssCheck(`peak RSS ≤ 200 MB, bridge as in a ${contained[0]!.containerMemoryMiB} MiB container`, contained);
-  return targets;
 }
 
 const fmt = (v: number | null | undefined, digits = 0): string =>
@@ -207,6 +152,8 @@ export function renderMarkdown(res: BenchResults): string {
   lines.push('');
   lines.push(`**Code measured** commit \`${res.source.commit}\`${changed > 0 ? ` plus uncommitted changes to ${changed} file${changed === 1 ? '' : 's'} (listed in bench/results.json)` : ''}`);
   lines.push('');
+  const batched = res.runs.find((r) => r.batch !== null);
+  const b = batched?.batch ?? null;
   lines.push(
     `**Workload** ${fmt(w.records)} records preloaded on ${res.broker ?? 'the dev broker'} (${w.partitions} partitions, ${fmt(w.keys)} keys, ` +
       `${w.valueBytes}-byte JSON values, produced in batches of ${fmt(w.producerBatchPerPartition)} records per partition). ` +
@@ -214,38 +161,29 @@ export function renderMarkdown(res: BenchResults): string {
       `Latency: a separate paced phase on an idle consumer (${w.live.seconds} s at min(${fmt(w.live.maxRatePerSecond)} records/s, ` +
       `half the case's throughput) after ${w.live.warmupSeconds} s of warm-up); sink receive time minus record timestamp. ` +
       `Concurrency ${w.concurrency} (http-only loops, bridge maxInFlight); naive and consume-only: one partition per worker slot ` +
-      `(partitionsConsumedConcurrently ${w.partitions}), fetch wait ${w.baselineMaxWaitTimeInMs} ms like the bridge.`,
+      `(partitionsConsumedConcurrently ${w.partitions}), fetch wait ${w.baselineMaxWaitTimeInMs} ms like the bridge.` +
+      (b === null
+        ? ''
+        : ` ${batched!.case}: batch.maxRecords ${fmt(b.maxRecords)}, maxBytes ${fmt(b.maxBytes)}, maxWait ${b.maxWait}, ${b.format}; ` +
+          `the sink counts a request as its kafka-batch-size records and, in the latency phase only, reads each envelope's timestamp.`),
   );
-  const flagged = res.runs.filter((r) => r.nodeFlags.length > 0);
-  if (flagged.length > 0) {
-    lines.push('');
-    lines.push(
-      `**Node flags** ${[...new Set(flagged.map((r) => `${r.case}: \`${r.nodeFlags.join(' ')}\``))].join(' · ')}`,
-    );
+  // One entry per set of flags: the sweep cases would otherwise repeat the same flags a dozen times.
+  const byFlags = new Map<string, Set<string>>();
+  for (const r of res.runs) {
+    if (r.nodeFlags.length === 0) continue;
+    const key = r.nodeFlags.join(' ');
+    byFlags.set(key, (byFlags.get(key) ?? new Set()).add(r.case));
   }
-  for (const latency of w.sinkLatenciesMs) {
-    const runs = res.runs.filter((r) => r.latencyMs === latency);
-    if (runs.length === 0) continue;
+  if (byFlags.size > 0) {
     lines.push('');
-    lines.push(`#### Sink latency ${latency} ms`);
-    lines.push('');
-    lines.push('| case | records/s | measured over | ÷ min(consume-only, http-only) | ÷ naive | latency p50 / p99 ms (at records/s) | peak RSS MB | CPU s / 10k records |');
-    lines.push('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |');
-    for (const r of runs) {
-      const ratio = res.ratios.find((x) => x.latencyMs === latency && x.case === r.case);
-      const t = r.throughput;
-      const over = t === null ? '–' : `${fmt(t.records)} in ${fmt(t.seconds, 1)} s${t.complete ? '' : ' (capped)'}`;
-      const lat = r.latency === null ? '–' : `${fmt(r.latency.p50Ms)} / ${fmt(r.latency.p99Ms)} (${fmt(r.latency.ratePerSecond)})`;
-      const status = (r.status === 'ok' ? '' : ` **${r.status}**`) + (r.reusedFromLatencyMs === null ? '' : ` (the ${r.reusedFromLatencyMs} ms run)`);
-      lines.push(
-        `| ${r.case}${status} | ${fmt(t?.recordsPerSecond)} | ${over} | ${ratio ? fmt(ratio.vsCeiling, 2) : ''} | ${ratio ? fmt(ratio.vsNaive, 2) : ''} | ${lat} | ${fmt(r.peakRssMB)} | ${fmt(r.cpuSecondsPer10k, 2)} |`,
-      );
-    }
+    lines.push(`**Node flags** ${[...byFlags].map(([flags, names]) => `\`${flags}\`: ${[...names].join(', ')}`).join(' · ')}`);
   }
+  for (const latency of w.sinkLatenciesMs) lines.push(...steadyTable(res, latency));
+  lines.push(...fragileTable(res));
   const failed = res.runs.filter((r) => r.errors.length > 0);
   if (failed.length > 0) {
     lines.push('');
-    for (const r of failed) lines.push(`- ${r.case} at ${r.latencyMs} ms (${r.status}): ${r.errors.join('; ').replaceAll('\n', ' ').slice(0, 300)}`);
+    for (const r of failed) lines.push(`- ${r.case} at ${whereOf(r)} (${r.status}): ${r.errors.join('; ').replaceAll('\n', ' ').slice(0, 300)}`);
   }
   lines.push('');
   lines.push('#### Targets (reported, not asserted)');
@@ -254,9 +192,59 @@ export function renderMarkdown(res: BenchResults): string {
   lines.push('| --- | ---: | ---: | :---: |');
   for (const t of res.targets) {
     const met = t.met === null ? 'n/a' : t.met ? 'yes' : '**no**';
-    lines.push(`| ${t.target}${t.note ? ` (${t.note})` : ''} | ${fmt(t.required)} ${t.unit} | ${fmt(t.measured)} ${t.unit} | ${met} |`);
+    lines.push(`| ${t.target}${t.note ? ` (${t.note})` : ''} | ${fmt(t.required, t.digits)} ${t.unit} | ${fmt(t.measured, t.digits)} ${t.unit} | ${met} |`);
   }
   return lines.join('\n');
+}
+
+const statusOf = (r: RunResult): string =>
+  (r.status === 'ok' ? '' : ` **${r.status}**`) + (r.reusedFromLatencyMs === null ? '' : ` (the ${r.reusedFromLatencyMs} ms run)`);
+
+function overOf(r: RunResult): string {
+  const t = r.throughput;
+  return t === null ? '–' : `${fmt(t.records)} in ${fmt(t.seconds, 1)} s${t.complete ? '' : ' (capped)'}`;
+}
+
+function steadyTable(res: BenchResults, latency: number): string[] {
+  const runs = res.runs.filter((r) => r.latencyMs === latency && r.sink === 'steady');
+  if (runs.length === 0) return [];
+  const lines = ['', `#### Sink latency ${latency} ms`, ''];
+  lines.push('| case | records/s | measured over | ÷ min(consume-only, http-only) | ÷ naive | latency p50 / p99 ms (at records/s) | peak RSS MB | CPU s / 10k records |');
+  lines.push('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of runs) {
+    const ratio = res.ratios.find((x) => x.latencyMs === latency && x.case === r.case);
+    const lat = r.latency === null ? '–' : `${fmt(r.latency.p50Ms)} / ${fmt(r.latency.p99Ms)} (${fmt(r.latency.ratePerSecond)})`;
+    lines.push(
+      `| ${r.case}${statusOf(r)} | ${fmt(r.throughput?.recordsPerSecond)} | ${overOf(r)} | ${ratio ? fmt(ratio.vsCeiling, 2) : ''} | ${ratio ? fmt(ratio.vsNaive, 2) : ''} | ${lat} | ${fmt(r.peakRssMB)} | ${fmt(r.cpuSecondsPer10k, 2)} |`,
+    );
+  }
+  return lines;
+}
+
+function fragileTable(res: BenchResults): string[] {
+  const runs = res.runs.filter((r) => r.sink === 'fragile');
+  if (runs.length === 0) return [];
+  const f = res.workload.fragile ?? { ...FRAGILE, windowCapSeconds: res.workload.windowCapSeconds };
+  const best = bestFixed(runs);
+  const lines = ['', '#### Fragile endpoint', ''];
+  lines.push(
+    `${f.baseMs} ms per request while at most ${f.knee} are served at once, ${f.stepMs} ms more per request beyond ${f.knee}, ` +
+      `503 at once beyond ${f.limit}. Each case drains the backlog for ${f.windowCapSeconds} s from its first record; records/s counts only records answered 2xx, ` +
+      `over the whole window (a route paused by its circuit breaker counts as the silence it is). No latency phase.`,
+  );
+  lines.push('');
+  lines.push('| case | concurrency | records/s | measured over | ÷ best fixed | requests answered 503 | limit / in flight, means | peak RSS MB | CPU s / 10k records |');
+  lines.push('| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of runs) {
+    const v = r.throughput?.recordsPerSecond;
+    const vsBest = best === undefined || v === undefined ? null : v / best.throughput!.recordsPerSecond;
+    const share = rejectedShare(r);
+    lines.push(
+      `| ${r.case}${statusOf(r)} | ${r.concurrencyMode ?? 'default'}, maxInFlight ${r.concurrency} | ${fmt(v)} | ${overOf(r)} | ${fmt(vsBest, 2)} | ` +
+        `${share === null ? '–' : `${fmt(share * 100, 2)}%`} | ${fmt(r.routeConcurrency?.limitMean)} / ${fmt(r.routeConcurrency?.inFlightMean)} | ${fmt(r.peakRssMB)} | ${fmt(r.cpuSecondsPer10k, 2)} |`,
+    );
+  }
+  return lines;
 }
 
 const SKELETON = `# Benchmarks
