@@ -10,7 +10,10 @@
  *   - every `intervalMs`;
  *   - when the group starts to rebalance (the next owner starts where we committed);
  *   - early, once a partition finished a share's worth of records since its last commit (what
- *     a crash repeats stays bounded however fast records flow);
+ *     a crash repeats stays bounded however fast records flow), but not within EARLY_GAP_MS
+ *     of the last commit sent: at thousands of records a second every share would otherwise
+ *     cost a commit, back to back, and the broker and the bridge spent their CPU on commits.
+ *     The exposure bound still holds: a partition that reaches it asks at once (below);
  *   - when a partition waits for a commit (its exposure bound is reached);
  *   - at shutdown, after the drain.
  * After a refused commit the early triggers stay off until the next tick, instead of firing
@@ -21,6 +24,9 @@
  * of a drain must include them, or a clean restart would redeliver them.
  */
 import { commitEarlyAfter } from '../dispatch/inflight-budget.ts';
+
+/** The shortest time between an early commit and the commit before it. */
+export const EARLY_GAP_MS = 20;
 import type { OffsetTracker } from './offset-tracker.ts';
 
 /** A partition as the policy sees it. */
@@ -53,6 +59,9 @@ export class CommitPolicy {
   #inFlight: Promise<void> | undefined;
   #queued: Promise<void> | undefined;
   #earlyOffUntil = 0;
+  /** When the last commit was sent, for EARLY_GAP_MS. */
+  #lastSentAt = Number.NEGATIVE_INFINITY;
+  #gapTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: CommitPolicyOptions) {
     this.#opts = opts;
@@ -66,11 +75,22 @@ export class CommitPolicy {
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    clearTimeout(this.#gapTimer);
+    this.#gapTimer = undefined;
   }
 
   /** A record of `p` finished; `share` is the partition's in-flight share. */
   finished(p: Committable, share: number): void {
-    if (++p.finishedSinceCommit >= commitEarlyAfter(share) && this.#earlyAllowed()) void this.commit();
+    if (++p.finishedSinceCommit < commitEarlyAfter(share) || !this.#earlyAllowed() || this.#gapTimer !== undefined) return;
+    const wait = this.#lastSentAt + EARLY_GAP_MS - this.#now();
+    if (wait <= 0) {
+      void this.commit();
+      return;
+    }
+    this.#gapTimer = setTimeout(() => {
+      this.#gapTimer = undefined;
+      void this.commit();
+    }, wait);
   }
 
   /** `p` cannot start more until a commit moves its base. */
@@ -114,6 +134,7 @@ export class CommitPolicy {
   async #once(): Promise<void> {
     const { offsets, covered } = this.offsets();
     if (covered.length === 0) return;
+    this.#lastSentAt = this.#now();
     try {
       if (!(await this.#opts.send(offsets))) return;
     } catch (error) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CommitPolicy, type Committable, type CommitOffsets } from '../../src/kafka/commit-policy.ts';
+import { CommitPolicy, EARLY_GAP_MS, type Committable, type CommitOffsets } from '../../src/kafka/commit-policy.ts';
 import { OffsetTracker } from '../../src/kafka/offset-tracker.ts';
 
 function partition(topic: string, p: number, finished: number[], tracked: number[]): Committable {
@@ -117,5 +117,43 @@ describe('the commit policy', () => {
     const p = new CommitPolicy({ intervalMs: 200, owned: () => [a], send: async () => false, committed: () => undefined, failed: () => undefined });
     await p.commit();
     expect(a.tracker.commitCandidate()).toBe('1');
+  });
+});
+
+describe('early commits', () => {
+  it('go out at once after a share finished, but not within EARLY_GAP_MS of the last commit: those wait for the gap, once', async () => {
+    const a = partition('t', 0, [], [0, 1, 2, 3, 4, 5, 6, 7]);
+    const { p, sent, advance } = policy([a]);
+    a.tracker.finish(0n);
+    a.tracker.finish(1n);
+    p.finished(a, 2);
+    p.finished(a, 2);
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toHaveLength(1);
+    // Another share finishes 5 ms later: too soon, one commit is scheduled for the gap's end.
+    advance(5);
+    for (const o of [2n, 3n, 4n, 5n]) {
+      a.tracker.finish(o);
+      p.finished(a, 2);
+    }
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toHaveLength(1);
+    advance(EARLY_GAP_MS);
+    await new Promise((r) => setTimeout(r, EARLY_GAP_MS + 10));
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toEqual([{ topic: 't', partitions: [{ partition: 0, offset: '6' }] }]);
+    p.stop();
+  });
+
+  it('a partition that reached its exposure bound does not wait for the gap', async () => {
+    const a = partition('t', 0, [], [0, 1, 2, 3]);
+    const { p, sent, advance } = policy([a]);
+    a.tracker.finish(0n);
+    await p.commit();
+    advance(1);
+    a.tracker.finish(1n);
+    p.blocked(a);
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toHaveLength(2);
   });
 });
