@@ -14,6 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BridgeConfig, RouteConfig } from './config/types.ts';
 import { RouteDispatcher, type Runner } from './dispatch/route-dispatcher.ts';
 import { BatchDelivery } from './delivery/batch-delivery.ts';
+import { compileFilter } from './delivery/route-filter.ts';
 import { HttpEndpoint } from './delivery/http-endpoint.ts';
 import { RecordDelivery } from './delivery/record-delivery.ts';
 import { BridgeError, ErrorCodes } from './errors.ts';
@@ -109,7 +110,7 @@ export class Bridge {
       const endpoint = new HttpEndpoint(route, this.config.kafka.brokers[0]);
       const flow = this.#flowFor(route, topology.retryTopics);
       const ladder = new FailureLadder(route, topology, this.#producer);
-      const delivery = { route, endpoint, flow, ladder, events: this.events };
+      const delivery = { route, endpoint, flow, ladder, events: this.events, filter: compileFilter(route.filter) };
       const batches = route.batch.maxRecords > 1 ? new BatchDelivery(delivery) : undefined;
       const runner: Runner = batches !== undefined ? { runBatch: batches.run, measure: batches.measure } : { run: new RecordDelivery(delivery).run };
       const parts: RouteParts = { route, topology, endpoint, flow, main: new RouteDispatcher(route, runner), retry: new RouteDispatcher(route, runner) };

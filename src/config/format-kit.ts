@@ -44,6 +44,9 @@ export const FORMAT = {
   endpointAuth: 'bridge-endpoint-auth',
   signing: 'bridge-signing',
   hostPatterns: 'bridge-host-patterns',
+  regex: 'bridge-regex',
+  headerPatterns: 'bridge-header-patterns',
+  valueMatches: 'bridge-value-matches',
 } as const;
 
 export type FormatName = (typeof FORMAT)[keyof typeof FORMAT];

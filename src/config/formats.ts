@@ -10,6 +10,7 @@
  */
 import convict from 'convict';
 import { COLLECTION_FORMATS } from './collection-formats.ts';
+import { FILTER_FORMATS } from './filter-formats.ts';
 import type { FormatName, FormatParams, FormatSpec } from './format-kit.ts';
 import type { Issue } from './problems.ts';
 import { SCALAR_FORMATS } from './scalar-formats.ts';
@@ -17,7 +18,7 @@ import { SCALAR_FORMATS } from './scalar-formats.ts';
 export { FORMAT, type FormatName, type FormatParams } from './format-kit.ts';
 export { redactUserinfo } from './url-check.ts';
 
-const SPECS: Record<FormatName, FormatSpec> = { ...SCALAR_FORMATS, ...COLLECTION_FORMATS };
+const SPECS: Record<FormatName, FormatSpec> = { ...SCALAR_FORMATS, ...COLLECTION_FORMATS, ...FILTER_FORMATS };
 
 function paramsOf(property: convict.SchemaObj): FormatParams {
   return (property as { params?: FormatParams }).params ?? {};

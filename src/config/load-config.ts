@@ -210,6 +210,11 @@ function toRouteConfig(route: RouteInput, headers: Record<string, Secret | strin
     ordering: route.ordering,
     maxInFlight: route.maxInFlight,
     concurrency: { mode: route.concurrency.mode, min: route.concurrency.min },
+    filter: {
+      key: route.filter.key ?? undefined,
+      headers: Object.fromEntries(Object.entries(route.filter.headers).map(([name, pattern]) => [name.toLowerCase(), pattern])),
+      value: route.filter.value,
+    },
     payload: route.payload,
     cloudEvents: {
       source: route.cloudEvents.source ?? undefined,

@@ -32,6 +32,7 @@ export interface RouteInput {
   maxInFlight: number;
   concurrency: { mode: ConcurrencyMode; min: number };
   batch: { maxRecords: number; maxBytes: number; maxWait: string; format: BatchFormat };
+  filter: { key: string | null; headers: Record<string, string>; value: Record<string, unknown> };
   payload: PayloadFormat;
   cloudEvents: { source: string | null; type: string; typeHeader: string | null; dataContentType: string | null };
   statuses: { delivered: number[]; retry: number[] };
@@ -119,6 +120,24 @@ export const routeSchema: convict.Schema<RouteInput> = {
     maxBytes: integer('Bytes: a batch body is closed before it grows past this (a single larger record still goes, alone).', MiB, { min: 1, max: LIMITS.maxBodyBytes, unit: 'bytes' }), // 1 MiB
     maxWait: duration('Duration: how long a batch that is not full waits for more records before it is sent.', '20ms', { min: 0, max: durationMs('10s') }), // 20 milliseconds
     format: oneOf('json-array: one JSON array of envelopes; ndjson: one envelope per line.', 'json-array', { values: ['json-array', 'ndjson'] }),
+  },
+  filter: {
+    key: {
+      doc: 'Regular expression the UTF-8 key must match for the record to be delivered; omitted = any key.',
+      format: FORMAT.regex,
+      default: null, // any key
+      nullable: true,
+    },
+    headers: {
+      doc: 'Kafka header name -> regular expression: the header must be present and match.',
+      format: FORMAT.headerPatterns,
+      default: {},
+    },
+    value: {
+      doc: 'JSON Pointer -> value: the record value must be JSON and the pointer must equal it.',
+      format: FORMAT.valueMatches,
+      default: {},
+    },
   },
   payload: oneOf('raw: the record value as the body; envelope: a JSON envelope of the record; cloudevents-binary / cloudevents-structured: a CloudEvent 1.0.', 'raw', {
     values: ['raw', 'envelope', 'cloudevents-binary', 'cloudevents-structured'],

@@ -13,6 +13,16 @@ export type OnFailure = 'escalate' | 'block';
 export type NullValuePolicy = 'dead-letter' | 'discard' | 'deliver';
 export type ConcurrencyMode = 'fixed' | 'adaptive';
 export type BatchFormat = 'json-array' | 'ndjson';
+/** Conditions a record must meet to be delivered; all given ones must hold. */
+export interface FilterConfig {
+  /** Regular expression on the UTF-8 key; undefined = any key. */
+  readonly key: string | undefined;
+  /** Lower-case header name → regular expression its value must match (the header must be present). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** JSON Pointer → the value it must equal in the JSON value. */
+  readonly value: Readonly<Record<string, unknown>>;
+}
+
 export type PayloadFormat = 'raw' | 'envelope' | 'cloudevents-binary' | 'cloudevents-structured';
 
 /** CloudEvents attributes the bridge sets when a record is not an event already. */
@@ -153,6 +163,7 @@ export interface RouteConfig {
   readonly maxInFlight: number;
   readonly concurrency: ConcurrencyConfig;
   readonly batch: BatchConfig;
+  readonly filter: FilterConfig;
   readonly payload: PayloadFormat;
   readonly cloudEvents: CloudEventsConfig;
   readonly statuses: StatusPolicy;

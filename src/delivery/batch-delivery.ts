@@ -3,7 +3,7 @@
  * with backoff, then each record's own ladder step. Like RecordDelivery it resolves when every
  * record finished or was abandoned, never rejects, and gives up on nothing it still owns.
  *
- *   records ─preflight─▶ discarded / permanent (own ladder step, no request)
+ *   records ─preflight─▶ filtered / discarded / permanent (own ladder step, no request)
  *      │
  *      ▼ pending
  *   send batch ──2xx──────────────▶ all delivered
@@ -50,9 +50,9 @@ export class BatchDelivery {
     const pending: BridgeRecord[] = [];
     for (const record of records) {
       this.#events.emit('received', { route, record });
-      const early = preflight(record, this.#route);
-      if (early === 'discard') {
-        this.#events.emit('finished', { route, record, outcome: Outcome.discarded, result: undefined });
+      const early = preflight(record, this.#route, this.#parts.filter);
+      if (early === 'discard' || early === 'filtered') {
+        this.#events.emit('finished', { route, record, outcome: early === 'discard' ? Outcome.discarded : Outcome.filtered, result: undefined });
       } else if (early !== undefined) {
         this.#events.emit('attempted', { route, record, attempt: record.priorAttempts, result: early, durationMs: 0 });
         steps.push(escalate(this.#parts, record, early, record.priorAttempts, signal));

@@ -9,6 +9,7 @@ import type { RecordEvents } from '../record-events.ts';
 import type { FailureLadder } from '../retry/failure-ladder.ts';
 import type { RouteFlow } from '../flow/route-flow.ts';
 import type { HttpEndpoint } from './http-endpoint.ts';
+import type { RecordFilter } from './route-filter.ts';
 import { retryDelay, sleep } from './backoff.ts';
 import { oneLine } from './classify-response.ts';
 import type { AttemptResult } from './outcome.ts';
@@ -20,6 +21,8 @@ export interface DeliveryParts {
   readonly flow: RouteFlow;
   readonly ladder: FailureLadder;
   readonly events: RecordEvents;
+  /** The route's filter; undefined when it filters nothing. */
+  readonly filter: RecordFilter | undefined;
 }
 
 export async function escalate(ctx: DeliveryParts, record: BridgeRecord, result: AttemptResult, attempts: number, signal: AbortSignal): Promise<void> {

@@ -13,6 +13,8 @@ export const Outcome = {
   deadLettered: 'dead_lettered',
   /** Dropped on purpose by configuration (e.g. `nullValue: discard`). */
   discarded: 'discarded',
+  /** Did not match the route's `filter`: finished without a request, on purpose. */
+  filtered: 'filtered',
 } as const;
 
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];

@@ -9,12 +9,18 @@ import type { BridgeRecord } from '../kafka/record.ts';
 import type { RecordEvents } from '../record-events.ts';
 import { retryDelay, sleep } from './backoff.ts';
 import { escalate, type DeliveryParts } from './escalate.ts';
+import type { RecordFilter } from './route-filter.ts';
 import type { EvidenceMark, RouteFlow } from '../flow/route-flow.ts';
 import type { HttpEndpoint } from './http-endpoint.ts';
 import { Outcome, Verdict, type AttemptResult } from './outcome.ts';
 
-/** Decides, before any HTTP, whether a record can be sent at all. */
-export function preflight(record: BridgeRecord, route: RouteConfig): AttemptResult | 'discard' | undefined {
+/**
+ * Decides, before any HTTP, whether a record is sent at all: `filtered` (the route's filter
+ * does not want it), `discard` (a tombstone the route drops), a permanent failure (it cannot
+ * become a request), or undefined: send it.
+ */
+export function preflight(record: BridgeRecord, route: RouteConfig, filter: RecordFilter | undefined): AttemptResult | 'discard' | 'filtered' | undefined {
+  if (filter !== undefined && !filter(record)) return 'filtered';
   if (record.value === null && route.nullValue !== 'deliver') {
     if (route.nullValue === 'discard') return 'discard';
     return { verdict: Verdict.permanent, reason: 'null-value', message: 'record has no value (tombstone)' };
@@ -45,9 +51,9 @@ export class RecordDelivery {
   readonly run = async (record: BridgeRecord, signal: AbortSignal): Promise<void> => {
     const route = this.#route.name;
     this.#events.emit('received', { route, record });
-    const early = preflight(record, this.#route);
-    if (early === 'discard') {
-      this.#events.emit('finished', { route, record, outcome: Outcome.discarded, result: undefined });
+    const early = preflight(record, this.#route, this.#parts.filter);
+    if (early === 'discard' || early === 'filtered') {
+      this.#events.emit('finished', { route, record, outcome: early === 'discard' ? Outcome.discarded : Outcome.filtered, result: undefined });
       return;
     }
     let result: AttemptResult;

@@ -35,6 +35,7 @@ export class BridgeMetrics {
   readonly retryDueWait: Histogram;
   readonly rateLimited: Counter<'route'>;
   readonly failingAlone: Counter<'route' | 'reason'>;
+  readonly filtered: Counter<'route'>;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -54,7 +55,7 @@ export class BridgeMetrics {
       });
     };
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
-    this.deliveries = counter('deliveries_total', 'Records that left the bridge, by outcome (delivered, retry_scheduled, dead_lettered, discarded).', ['route', 'outcome']);
+    this.deliveries = counter('deliveries_total', 'Records that left the bridge, by outcome (delivered, retry_scheduled, dead_lettered, discarded, filtered).', ['route', 'outcome']);
     this.httpDuration = new Histogram({
       name: `${PREFIX}http_request_duration_seconds`,
       help: 'Duration of HTTP attempts to the endpoint, whatever their result.',
@@ -77,6 +78,7 @@ export class BridgeMetrics {
     });
     this.rateLimited = counter('rate_limited_total', 'Requests that waited for the route rate limit.', ['route']);
     this.failingAlone = counter('records_failing_alone_total', 'Records that ran out of attempts while the endpoint served other records (their failure is their own): each takes its next ladder step. By failure reason.', ['route', 'reason']);
+    this.filtered = counter('filtered_total', "Records the route's filter did not match: finished and committed without a request.", ['route']);
     gauge('inflight_records', 'Records held by the bridge (queued behind a key or being delivered), per route.', ['route'], (set) => {
       for (const r of sources.routes()) set({ route: r.name }, r.inFlight);
     });
@@ -122,6 +124,7 @@ export class BridgeMetrics {
       delivered(route, outcome).inc();
       if (outcome === 'retry_scheduled') this.retryPublished.inc({ route, tier: String(record.tier + 1) });
       if (outcome === 'dead_lettered') this.dltPublished.inc({ route, reason: result?.reason ?? 'unknown' });
+      else if (outcome === 'filtered') this.filtered.inc({ route });
     });
     events.on('received', ({ record }) => {
       if (record.tier > 0 && record.dueAt > 0) this.retryDueWait.observe((Date.now() - record.dueAt) / 1000);

@@ -19,7 +19,7 @@ export function logRecordEvents(events: RecordEvents, logger: Logger): void {
     logger.debug({ ...where(route, record), attempt, reason: result.reason, status: result.status }, result.message);
   });
   events.on('finished', ({ route, record, outcome, result, target }) => {
-    if (outcome === 'delivered' || outcome === 'discarded') {
+    if (outcome === 'delivered' || outcome === 'discarded' || outcome === 'filtered') {
       if (logger.isLevelEnabled('debug')) logger.debug({ ...where(route, record), outcome }, `record ${outcome}`);
       return;
     }

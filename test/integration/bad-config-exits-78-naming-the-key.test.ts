@@ -26,6 +26,8 @@ describe('invalid configuration', () => {
     ['an unknown batch format', valid.replace('    topics:', '    batch: { maxRecords: 10, format: xml }\n    topics:'), 'routes[0].batch.format'],
     ['an unknown concurrency mode', valid.replace('    topics:', '    concurrency: { mode: turbo }\n    topics:'), 'routes[0].concurrency.mode'],
     ['concurrency.min above maxInFlight', valid.replace('    topics:', '    maxInFlight: 4\n    concurrency: { min: 8 }\n    topics:'), 'routes[0].concurrency.min'],
+    ['an invalid filter regular expression', valid.replace('    topics:', '    filter: { headers: { event-type: "(unclosed" } }\n    topics:'), 'routes[0].filter.headers.event-type'],
+    ['an invalid JSON Pointer', valid.replace('    topics:', '    filter: { value: { "status": paid } }\n    topics:'), 'routes[0].filter.value.status'],
     ['no routes', 'kafka:\n  brokers: ["127.0.0.1:1"]\n', 'routes'],
     ['broken YAML', 'kafka: [\n', 'config.yaml:2:1: YAML syntax error'],
   ])('%s exits 78 and names the key', async (_what, yaml, path) => {

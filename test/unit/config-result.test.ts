@@ -79,6 +79,7 @@ describe('the resulting BridgeConfig', () => {
           maxInFlight: 64,
           concurrency: { mode: 'fixed', min: 1 },
           batch: { maxRecords: 1, maxBytes: 1_048_576, maxWait: 20, format: 'json-array' },
+          filter: { key: undefined, headers: {}, value: {} },
           payload: 'raw',
           cloudEvents: { source: undefined, type: 'kafka.record', typeHeader: undefined, dataContentType: undefined },
           statuses: { delivered: [], retry: [408, 429, 500, 502, 503, 504] },
