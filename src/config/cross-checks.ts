@@ -2,6 +2,7 @@
  * Stage 2: rules between keys and between routes, run on a configuration whose every value
  * is already valid on its own. Each problem names all the keys involved.
  */
+import { hasPlaceholders, urlTemplateProblem } from '../delivery/url-template.ts';
 import { connectionsProblem, heldRecords, MAX_HELD_RECORDS } from '../dispatch/inflight-budget.ts';
 import { hostAllowed, hostOf } from './allowed-hosts.ts';
 import { formatDuration } from './duration.ts';
@@ -87,6 +88,11 @@ function checkRoute(route: RouteConfig, path: string, config: BridgeConfig, prob
   }
   if (route.concurrency.min > route.maxInFlight) {
     problems.add(`${path}.concurrency.min`, `must not exceed ${path}.maxInFlight (${route.maxInFlight}), the ceiling of the limit (got ${route.concurrency.min})`);
+  }
+  const template = urlTemplateProblem(endpoint.url);
+  if (template !== undefined) problems.add(`${path}.endpoint.url`, template);
+  else if (route.batch.maxRecords > 1 && hasPlaceholders(endpoint.url)) {
+    problems.add(`${path}.endpoint.url`, `a batch goes to one URL: placeholders cannot be used with ${path}.batch.maxRecords above 1`);
   }
   if (route.batch.maxRecords > 1 && route.payload !== 'raw' && route.payload !== 'envelope') {
     problems.add(`${path}.payload`, `batches always carry JSON envelopes: with ${path}.batch.maxRecords above 1 use payload raw or envelope (got ${route.payload})`);

@@ -28,6 +28,7 @@ import { readSnippet, secretForms } from './error-body.ts';
 import { AttemptDeadlines, type Deadline } from './attempt-deadlines.ts';
 import { Verdict, type AttemptResult, type Outage } from './outcome.ts';
 import { payloadBuilder, type PayloadBuilder } from './payload.ts';
+import { compileUrlTemplate, type UrlTemplate } from './url-template.ts';
 import { buildRequestHeaders, RecordRejection, type HeaderPlan } from './request-headers.ts';
 import { endpointConnect } from './tls-connect.ts';
 import { SIGNATURE_HEADERS, WebhookSigner } from './webhook-signature.ts';
@@ -49,11 +50,14 @@ export class HttpEndpoint {
   readonly #staticSecrets: readonly string[];
 
   readonly #payload: PayloadBuilder | undefined;
+  /** Set when endpoint.url has per-record placeholders; then #path is unused. */
+  readonly #template: UrlTemplate | undefined;
 
   /** `sourceHost`: the first Kafka broker, for the default CloudEvents source. */
   constructor(route: RouteConfig, sourceHost = 'localhost') {
     const { endpoint } = route;
-    const url = new URL(endpoint.url);
+    this.#template = compileUrlTemplate(endpoint.url);
+    const url = new URL(this.#template?.origin ?? endpoint.url);
     this.#route = route;
     this.#payload = payloadBuilder(route, sourceHost);
     this.#path = `${url.pathname}${url.search}`;
@@ -111,11 +115,13 @@ export class HttpEndpoint {
     if (headers instanceof RecordRejection) {
       return { verdict: Verdict.permanent, reason: headers.reason, message: headers.message };
     }
+    const path = this.#template === undefined ? this.#path : this.#template.render(record);
+    if (path instanceof RecordRejection) return { verdict: Verdict.permanent, reason: path.reason, message: path.message };
     const id = this.#signer === undefined ? '' : idempotencyKey(record.origin);
-    if (this.#payload === undefined) return this.#deliver(headers, record.value ?? EMPTY, id, undefined);
+    if (this.#payload === undefined) return this.#deliver(path, headers, record.value ?? EMPTY, id, undefined);
     const payload = this.#payload(record);
     for (const item of payload.headers) headers.push(item);
-    return this.#deliver(headers, payload.body, id, undefined);
+    return this.#deliver(path, headers, payload.body, id, undefined);
   }
 
   /**
@@ -124,10 +130,10 @@ export class HttpEndpoint {
    */
   sendBatch(batch: BatchBody, count: number): Promise<AttemptResult> {
     const headers = ['content-type', batch.contentType, 'idempotency-key', batch.idempotencyKey, 'kafka-batch-size', String(count), ...this.#plan.fixed];
-    return this.#deliver(headers, batch.body, batch.idempotencyKey, count);
+    return this.#deliver(this.#path, headers, batch.body, batch.idempotencyKey, count);
   }
 
-  async #deliver(headers: string[], body: Buffer, id: string, batchSize: number | undefined): Promise<AttemptResult> {
+  async #deliver(path: string, headers: string[], body: Buffer, id: string, batchSize: number | undefined): Promise<AttemptResult> {
     const auth = this.#auth;
     let credential: string | undefined;
     if (auth !== undefined) {
@@ -137,13 +143,13 @@ export class HttpEndpoint {
     }
     const deadline = this.#deadlines.start();
     try {
-      let result = await this.#exchange(headers, body, id, credential, deadline, batchSize);
+      let result = await this.#exchange(path, headers, body, id, credential, deadline, batchSize);
       // A 401 may mean the token was just rotated or revoked: fresh credentials get one retry,
       // within the same deadline.
       if (result.status === 401 && auth !== undefined && credential !== undefined && (await auth.rejected(credential))) {
         const granted = await auth.authorization();
         if (typeof granted !== 'string') return outageResult(granted);
-        result = await this.#exchange(headers, body, id, granted, deadline, batchSize);
+        result = await this.#exchange(path, headers, body, id, granted, deadline, batchSize);
       }
       return result;
     } finally {
@@ -152,6 +158,7 @@ export class HttpEndpoint {
   }
 
   async #exchange(
+    path: string,
     base: string[],
     body: Buffer,
     id: string,
@@ -169,7 +176,7 @@ export class HttpEndpoint {
     }
     try {
       const response = await this.#pool.request({
-        path: this.#path,
+        path,
         method: this.#method,
         headers,
         // The record value is the body, byte for byte: no parse, no copy.

@@ -28,9 +28,9 @@
 const OVERLOAD_STATUSES: ReadonlySet<number> = new Set([429, 503, 504]);
 
 const MIN_WINDOW = 8;
-const GROW_BELOW = 1.5;
-const SHRINK_ABOVE = 2;
-const SLACK_MS = 2;
+const GROW_BELOW = 1.2;
+const SHRINK_ABOVE = 1.5;
+const SLACK_MS = 1;
 const DROP_FACTOR = 0.8;
 const CONGESTION_FACTOR = 0.9;
 const FLOOR_PERIOD_WINDOWS = 100;

@@ -28,6 +28,8 @@ describe('invalid configuration', () => {
     ['concurrency.min above maxInFlight', valid.replace('    topics:', '    maxInFlight: 4\n    concurrency: { min: 8 }\n    topics:'), 'routes[0].concurrency.min'],
     ['an invalid filter regular expression', valid.replace('    topics:', '    filter: { headers: { event-type: "(unclosed" } }\n    topics:'), 'routes[0].filter.headers.event-type'],
     ['an invalid JSON Pointer', valid.replace('    topics:', '    filter: { value: { "status": paid } }\n    topics:'), 'routes[0].filter.value.status'],
+    ['a placeholder in the host', valid.replace('http://127.0.0.1:3000/orders', 'http://{key}.internal/orders'), 'routes[0].endpoint.url'],
+    ['an unknown placeholder', valid.replace('http://127.0.0.1:3000/orders', 'http://127.0.0.1:3000/orders/{value}'), 'routes[0].endpoint.url'],
     ['no routes', 'kafka:\n  brokers: ["127.0.0.1:1"]\n', 'routes'],
     ['broken YAML', 'kafka: [\n', 'config.yaml:2:1: YAML syntax error'],
   ])('%s exits 78 and names the key', async (_what, yaml, path) => {
