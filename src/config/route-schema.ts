@@ -112,7 +112,7 @@ export const routeSchema: convict.Schema<RouteInput> = {
   ordering: oneOf('partition: one record at a time per partition; key: one at a time per key; none: no ordering.', 'key', { values: ['partition', 'key', 'none'] }),
   maxInFlight: integer('Requests to the endpoint at once, and without batching the records held (being delivered, or queued behind their key), split evenly over the partitions the instance owns.', 64, { min: 1, max: LIMITS.maxInFlight }), // requests (= records without batching)
   concurrency: {
-    mode: oneOf('fixed: up to maxInFlight requests at once; adaptive: a limit between concurrency.min and maxInFlight that grows while latency stays near its floor and shrinks when latency rises or the endpoint answers 429/503 or times out.', 'fixed', { values: ['fixed', 'adaptive'] }),
+    mode: oneOf('fixed: up to maxInFlight requests at once; adaptive: a limit between concurrency.min and maxInFlight that grows while latency stays near its floor and shrinks when latency rises or the endpoint answers 429/503 or times out.', 'adaptive', { values: ['fixed', 'adaptive'] }),
     min: integer('adaptive: the limit never goes below this many requests.', 1, { min: 1, max: LIMITS.maxInFlight }), // requests
   },
   batch: {

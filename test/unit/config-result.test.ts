@@ -77,7 +77,7 @@ describe('the resulting BridgeConfig', () => {
           backoff: { initial: 200, max: 2000 },
           ordering: 'key',
           maxInFlight: 64,
-          concurrency: { mode: 'fixed', min: 1 },
+          concurrency: { mode: 'adaptive', min: 1 },
           batch: { maxRecords: 1, maxBytes: 1_048_576, maxWait: 20, format: 'json-array' },
           filter: { key: undefined, headers: {}, value: {} },
           payload: 'raw',
