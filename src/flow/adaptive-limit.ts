@@ -5,8 +5,8 @@
  *
  *   one window ≈ one round trip of answers (at least `limit` of them, and never fewer than 8)
  *
- *   a 429, 503, 504 or timeout          → limit × 0.8 at once, then not again for requests
- *                                         sent before that cut (one cut per round trip, as TCP)
+ *   more than 20% of the answers to fresh → limit × 0.8
+ *     records are 429, 503, 504 or timeouts
  *   mean RTT ≤ floor × 1.2 + 1 ms,      → limit + √limit   (queues are not building: there is
  *     and the window used its limit       room, and demand to use it), or limit + 1 within 100
  *                                         windows of an overload answer: near a cliff, probe gently
@@ -22,6 +22,11 @@
  * Growth needs demand: a route that never fills its limit learns nothing about a larger one,
  * and must not drift up to maxInFlight while idle.
  *
+ * Overload counts only for fresh records (not failed before, here or on an earlier hop), and
+ * only as a share: a record that fails on its own answers 503 on every attempt, and a few of
+ * those among healthy traffic say nothing about concurrency, while they would drive a
+ * per-answer rule down to min (a route where one record in ten is refused would crawl).
+ *
  * `learned` is the limit of the last window with no drop and no congestion: an outage drives
  * the limit down to `min`, and after it the route resumes towards what the endpoint took
  * before (route-flow.ts ramps up to it) instead of learning it all over again.
@@ -35,6 +40,7 @@ const GROW_BELOW = 1.2;
 const SHRINK_ABOVE = 1.5;
 const SLACK_MS = 1;
 const DROP_FACTOR = 0.8;
+const OVERLOAD_SHARE = 0.2;
 const CONGESTION_FACTOR = 0.9;
 const FLOOR_PERIOD_WINDOWS = 100;
 const INITIAL_LIMIT = 16;
@@ -62,10 +68,11 @@ export class AdaptiveLimit {
   #count = 0;
   #sum = 0;
   #used = false;
+  #fresh = 0;
+  #freshOverloads = 0;
+  #answers = 0;
   /** Windows since the last overload answer; within CALM_WINDOWS of one, growth is by one. */
   #sinceOverload = Number.POSITIVE_INFINITY;
-  /** performance.now() of the last cut on a drop: answers to requests sent before it are ignored. */
-  #lastCut = Number.NEGATIVE_INFINITY;
 
   constructor(options: AdaptiveLimitOptions) {
     this.#min = Math.max(1, options.min);
@@ -86,24 +93,23 @@ export class AdaptiveLimit {
 
   /**
    * One answer: `rttMs` is the exchange's duration, `overload` whether it said "too much",
-   * `running` the requests at the endpoint when it ended (this one included), `now` the
-   * performance.now() of its end.
+   * `running` the requests at the endpoint when it ended (this one included), `fresh` whether
+   * the record had not failed before.
    */
-  sample(rttMs: number, overload: boolean, running: number, now: number): void {
-    if (overload) {
-      if (now - rttMs < this.#lastCut) return;
-      this.#lastCut = now;
-      this.#sinceOverload = 0;
-      this.#limit = this.#clamp(this.#limit * DROP_FACTOR);
-      this.#resetWindow();
-      return;
+  sample(rttMs: number, overload: boolean, running: number, fresh = true): void {
+    this.#answers++;
+    if (fresh) {
+      this.#fresh++;
+      if (overload) this.#freshOverloads++;
     }
-    if (rttMs < this.#floor) this.#floor = rttMs;
-    if (rttMs < this.#periodFloor) this.#periodFloor = rttMs;
-    this.#count++;
-    this.#sum += rttMs;
+    if (!overload) {
+      if (rttMs < this.#floor) this.#floor = rttMs;
+      if (rttMs < this.#periodFloor) this.#periodFloor = rttMs;
+      this.#count++;
+      this.#sum += rttMs;
+    }
     if (running >= Math.floor(this.#limit)) this.#used = true;
-    if (this.#count >= Math.max(MIN_WINDOW, Math.floor(this.#limit))) this.#closeWindow();
+    if (this.#answers >= Math.max(MIN_WINDOW, Math.floor(this.#limit))) this.#closeWindow();
   }
 
   /** After a pause: go back to what the endpoint took before the outage drove the limit down. */
@@ -113,9 +119,14 @@ export class AdaptiveLimit {
   }
 
   #closeWindow(): void {
-    const mean = this.#sum / this.#count;
+    const mean = this.#count === 0 ? Number.POSITIVE_INFINITY : this.#sum / this.#count;
     this.#sinceOverload++;
-    if (mean <= this.#floor * GROW_BELOW + SLACK_MS) {
+    if (this.#fresh > 0 && this.#freshOverloads > this.#fresh * OVERLOAD_SHARE) {
+      this.#sinceOverload = 0;
+      this.#limit = this.#clamp(this.#limit * DROP_FACTOR);
+    } else if (this.#count === 0) {
+      // Only records failing again: nothing learned about the endpoint.
+    } else if (mean <= this.#floor * GROW_BELOW + SLACK_MS) {
       if (this.#used) this.#limit = this.#clamp(this.#limit + (this.#sinceOverload < CALM_WINDOWS ? 1 : Math.sqrt(this.#limit)));
       this.#learned = this.#limit;
     } else if (mean >= this.#floor * SHRINK_ABOVE + SLACK_MS) {
@@ -136,6 +147,9 @@ export class AdaptiveLimit {
     this.#count = 0;
     this.#sum = 0;
     this.#used = false;
+    this.#answers = 0;
+    this.#fresh = 0;
+    this.#freshOverloads = 0;
   }
 
   #clamp(limit: number): number {

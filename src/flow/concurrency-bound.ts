@@ -27,12 +27,12 @@ export class ConcurrencyBound {
   }
 
   /** One answer that was the endpoint's (not an outage of a dependency), `sentAt` its start. */
-  answered(result: AttemptResult, sentAt: number): void {
+  answered(result: AttemptResult, sentAt: number, fresh: boolean): void {
     if (this.#adaptive === undefined || result.outage !== undefined) return;
     const now = performance.now();
     // A 207 is an answer, but per-record 429s and 503s in it still say "too much".
     const overload = isOverload(result.status, result.reason) || (result.perRecord?.some((r) => isOverload(r.status, r.reason)) ?? false);
-    this.#adaptive.sample(now - sentAt, overload, this.gate.running, now);
+    this.#adaptive.sample(now - sentAt, overload, this.gate.running, fresh);
     this.gate.setMax(this.#adaptive.limit);
   }
 

@@ -278,7 +278,7 @@ export class RouteFlow {
           continue;
         }
         this.#note(result, fresh, sentAt);
-        this.#bound.answered(result, sentAt);
+        this.#bound.answered(result, sentAt, fresh);
         // A token refresh that failed halfway through an attempt (after a 401).
         if (result.outage !== undefined) this.#pauseFor(result.outage);
         const outage = result.verdict === Verdict.transient && (this.#reasons.size > 0 || this.#epoch !== epoch);

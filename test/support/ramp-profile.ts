@@ -14,9 +14,23 @@ import type { RouteOptions } from './test-bridge.ts';
 /** A measurable ramp: 1 → 64 over 4 s. */
 export const RAMP = { maxInFlight: 64, rampUpMs: 4000 } as const;
 
-/** Route `orders` with RAMP's settings and no ordering (every slot can be used); `extra` adds the rest. */
+/**
+ * Route `orders` with RAMP's settings and no ordering (every slot can be used); `extra` adds
+ * the rest. Fixed concurrency: the ramp climbs to maxInFlight. (Adaptive, it climbs to the
+ * limit learned before the pause; adaptive-concurrency-follows-the-endpoint.test.ts.)
+ */
 export function rampRoute(topic: string, url: string, extra: Record<string, unknown>): RouteOptions {
-  return { name: 'orders', topics: [topic], url, ordering: 'none', maxInFlight: RAMP.maxInFlight, retry: { delays: ['1s'] }, recovery: { rampUp: `${RAMP.rampUpMs}ms` }, ...extra };
+  return {
+    name: 'orders',
+    topics: [topic],
+    url,
+    ordering: 'none',
+    maxInFlight: RAMP.maxInFlight,
+    concurrency: { mode: 'fixed' },
+    retry: { delays: ['1s'] },
+    recovery: { rampUp: `${RAMP.rampUpMs}ms` },
+    ...extra,
+  };
 }
 
 /** A backlog far larger than maxInFlight, so that the ramp and not the supply bounds the requests. */

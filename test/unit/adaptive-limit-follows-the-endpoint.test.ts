@@ -6,12 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { AdaptiveLimit, isOverload } from '../../src/flow/adaptive-limit.ts';
 
-/** Feeds `n` answers of `rttMs`, each ending with the limit fully used, 1 ms apart. */
-function feed(limit: AdaptiveLimit, n: number, rttMs: number, clock: { now: number }, overload = false): void {
-  for (let i = 0; i < n; i++) {
-    clock.now += 1;
-    limit.sample(rttMs, overload, limit.limit, clock.now);
-  }
+/** Feeds `n` answers of `rttMs` from fresh records, each ending with the limit fully used. */
+function feed(limit: AdaptiveLimit, n: number, rttMs: number, overload = false): void {
+  for (let i = 0; i < n; i++) limit.sample(rttMs, overload, limit.limit);
 }
 
 /** An endpoint that answers in 5 ms up to `knee` requests at once and queues beyond it. */
@@ -21,45 +18,48 @@ function queueingEndpoint(knee: number) {
 
 describe('AdaptiveLimit', () => {
   it('grows from its initial value towards the ceiling while latency stays at the floor', () => {
-    const clock = { now: 0 };
-    const limit = new AdaptiveLimit({ min: 1, max: 256 });
+        const limit = new AdaptiveLimit({ min: 1, max: 256 });
     expect(limit.limit).toBe(16);
-    feed(limit, 5000, 20, clock);
+    feed(limit, 5000, 20);
     expect(limit.limit).toBe(256);
   });
 
   it('does not grow when the limit is not used: no demand, nothing learned', () => {
     const limit = new AdaptiveLimit({ min: 1, max: 256 });
-    for (let i = 0; i < 2000; i++) limit.sample(20, false, 2, i);
+    for (let i = 0; i < 2000; i++) limit.sample(20, false, 2);
     expect(limit.limit).toBe(16);
   });
 
-  it('cuts once per round trip on 429/503/timeouts, never below min', () => {
+  it('cuts when more than a fifth of fresh answers in a window say "too much", never below min', () => {
     const limit = new AdaptiveLimit({ min: 4, max: 256 });
-    const clock = { now: 0 };
-    feed(limit, 3000, 10, clock);
+    feed(limit, 3000, 10);
     expect(limit.limit).toBe(256);
-    // 100 overload answers to requests all sent before the first cut: one cut only.
-    clock.now += 100;
-    const sentAt = clock.now - 50;
-    for (let i = 0; i < 100; i++) limit.sample(clock.now + i - sentAt, true, 200, clock.now + i);
+    // One window (256 answers), a third of them 503: one cut.
+    for (let i = 0; i < 256; i++) limit.sample(10, i % 3 === 0, 256);
     expect(limit.limit).toBe(Math.floor(256 * 0.8));
-    // Answers to requests sent after each cut keep cutting, down to min.
-    for (let i = 0; i < 100; i++) {
-      clock.now += 20;
-      limit.sample(10, true, 10, clock.now);
-    }
+    // Every answer refused, window after window: down to min.
+    feed(limit, 2000, 10, true);
     expect(limit.limit).toBe(4);
+  });
+
+  it('is not driven down by records that fail on their own', () => {
+    const limit = new AdaptiveLimit({ min: 1, max: 128 });
+    feed(limit, 3000, 10);
+    expect(limit.limit).toBe(128);
+    // One fresh record in ten refused (it fails alone), and its retries, refused again: no cut.
+    for (let i = 0; i < 5000; i++) {
+      limit.sample(10, i % 10 === 0, 128, true);
+      if (i % 10 === 0) limit.sample(10, true, 128, false);
+    }
+    expect(limit.limit).toBe(128);
   });
 
   it('settles near the knee of an endpoint whose latency climbs past it', () => {
     const endpoint = queueingEndpoint(32);
     const limit = new AdaptiveLimit({ min: 1, max: 256 });
-    let now = 0;
     const seen: number[] = [];
     for (let i = 0; i < 20_000; i++) {
-      now += 1;
-      limit.sample(endpoint(limit.limit), false, limit.limit, now);
+      limit.sample(endpoint(limit.limit), false, limit.limit);
       if (i > 10_000) seen.push(limit.limit);
     }
     expect(Math.min(...seen)).toBeGreaterThanOrEqual(24);
@@ -67,14 +67,10 @@ describe('AdaptiveLimit', () => {
   });
 
   it('after an outage drove it to min, restore() goes back to the limit learned before', () => {
-    const clock = { now: 0 };
-    const limit = new AdaptiveLimit({ min: 1, max: 128 });
-    feed(limit, 3000, 10, clock);
+        const limit = new AdaptiveLimit({ min: 1, max: 128 });
+    feed(limit, 3000, 10);
     expect(limit.limit).toBe(128);
-    for (let i = 0; i < 50; i++) {
-      clock.now += 50;
-      limit.sample(10, true, 1, clock.now);
-    }
+    feed(limit, 2000, 10, true);
     expect(limit.limit).toBe(1);
     expect(limit.learned).toBe(128);
     limit.restore();
@@ -92,13 +88,12 @@ describe('AdaptiveLimit', () => {
 describe('AdaptiveLimit when the endpoint becomes slower for good', () => {
   it('sinks to min, takes the new latency as its floor, and grows again', () => {
     const limit = new AdaptiveLimit({ min: 1, max: 64 });
-    const clock = { now: 0 };
-    feed(limit, 2000, 5, clock);
+        feed(limit, 2000, 5);
     expect(limit.limit).toBe(64);
     // Latency is 40 ms now, whatever the concurrency.
-    feed(limit, 700, 40, clock);
+    feed(limit, 700, 40);
     expect(limit.limit).toBeLessThanOrEqual(2);
-    feed(limit, 5000, 40, clock);
+    feed(limit, 5000, 40);
     expect(limit.limit).toBe(64);
   });
 });
