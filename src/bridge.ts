@@ -18,10 +18,12 @@ import { compileFilter } from './delivery/route-filter.ts';
 import { HttpEndpoint } from './delivery/http-endpoint.ts';
 import { RecordDelivery } from './delivery/record-delivery.ts';
 import { BridgeError, ErrorCodes } from './errors.ts';
-import { GroupConsumer } from './kafka/group-consumer.ts';
+import type { GroupConsumer } from './kafka/group-consumer.ts';
+import { consumerGroups } from './kafka/consumer-groups.ts';
+import { consumersFor, type ConsumerWiring, type GroupConsumers, type RouteDispatchers } from './kafka/route-consumers.ts';
+import { seedFromGroup } from './kafka/seed-offsets.ts';
 import { createKafka } from './kafka/kafka-client.ts';
 import { findMissingTopics, missingTopicsError } from './kafka/preflight.ts';
-import { readRecord } from './kafka/read-record.ts';
 import { Lifecycle } from './ops/lifecycle.ts';
 import { createLogger, type Logger } from './ops/logger.ts';
 import { BridgeMetrics } from './ops/metrics.ts';
@@ -38,13 +40,9 @@ export interface BridgeOptions {
   readonly logger?: Logger;
 }
 
-interface RouteParts {
-  readonly route: RouteConfig;
-  readonly topology: RetryTopology;
+interface RouteParts extends RouteDispatchers {
   readonly endpoint: HttpEndpoint;
   readonly flow: RouteFlow;
-  readonly main: RouteDispatcher;
-  readonly retry: RouteDispatcher;
 }
 
 export class Bridge {
@@ -56,8 +54,8 @@ export class Bridge {
   readonly #kafka: Kafka;
   readonly #producer: KafkaCopyProducer;
   readonly #routes: RouteParts[] = [];
-  #main: GroupConsumer | undefined;
-  #retry: GroupConsumer | undefined;
+  /** The consumers of each consumer group (kafka/consumer-groups.ts). */
+  readonly #groups: GroupConsumers[] = [];
   #server: FastifyInstance | undefined;
   #stopping: Promise<void> | undefined;
   #failed: (error: Error) => void = () => undefined;
@@ -103,8 +101,6 @@ export class Bridge {
     if (missing.length > 0) throw missingTopicsError(missing, this.config);
     await this.#producer.connect();
 
-    const mainTopics = new Map<string, RouteDispatcher>();
-    const retryTopics = new Map<string, { dispatcher: RouteDispatcher; topology: RetryTopology }>();
     for (const route of this.config.routes) {
       const topology = new RetryTopology(route);
       const endpoint = new HttpEndpoint(route, this.config.kafka.brokers[0]);
@@ -113,10 +109,7 @@ export class Bridge {
       const delivery = { route, endpoint, flow, ladder, events: this.events, filter: compileFilter(route.filter) };
       const batches = route.batch.maxRecords > 1 ? new BatchDelivery(delivery) : undefined;
       const runner: Runner = batches !== undefined ? { runBatch: batches.run, measure: batches.measure } : { run: new RecordDelivery(delivery).run };
-      const parts: RouteParts = { route, topology, endpoint, flow, main: new RouteDispatcher(route, runner), retry: new RouteDispatcher(route, runner) };
-      this.#routes.push(parts);
-      for (const topic of route.topics) mainTopics.set(topic, parts.main);
-      for (const topic of topology.retryTopics) retryTopics.set(topic, { dispatcher: parts.retry, topology });
+      this.#routes.push({ route, topology, endpoint, flow, main: new RouteDispatcher(route, runner), retry: new RouteDispatcher(route, runner) });
     }
 
     this.#server = await startOpsServer(
@@ -126,35 +119,27 @@ export class Bridge {
     );
     this.logger.info({ port: this.port }, 'ops server listening');
 
-    const common = {
+    const wiring: ConsumerWiring = {
       kafka: this.#kafka,
       config: this.config.kafka,
       events: this.events,
       logger: this.logger,
       onFatal: (error: Error) => this.#fail(new BridgeError(ErrorCodes.CONSUMER_CRASHED, `kafka consumer crashed and will not restart: ${error.message}`, { cause: error })),
+      observe: (name: string) => ({
+        onCommitted: () => this.metrics.commits.inc({ consumer: name, result: 'ok' }),
+        onCommitFailed: () => this.metrics.commits.inc({ consumer: name, result: 'failed' }),
+        onRestart: () => this.metrics.consumerRestarts.inc({ consumer: name }),
+      }),
     };
-    const observe = (name: string) => ({
-      onCommitted: () => this.metrics.commits.inc({ consumer: name, result: 'ok' }),
-      onCommitFailed: () => this.metrics.commits.inc({ consumer: name, result: 'failed' }),
-      onRestart: () => this.metrics.consumerRestarts.inc({ consumer: name }),
-    });
-    this.#main = new GroupConsumer({
-      ...common,
-      ...observe('main'),
-      name: 'main',
-      groupId: this.config.kafka.groupId,
-      routes: mainTopics,
-      toRecord: (topic, partition, m) => readRecord(0, topic, partition, m),
-    });
-    if (retryTopics.size > 0) {
-      this.#retry = new GroupConsumer({
-        ...common,
-        ...observe('retry'),
-        name: 'retry',
-        groupId: `${this.config.kafka.groupId}-retry`,
-        routes: new Map([...retryTopics].map(([topic, { dispatcher }]) => [topic, dispatcher])),
-        toRecord: (topic, partition, m) => readRecord(retryTopics.get(topic)?.topology.tierOf(topic) ?? 1, topic, partition, m),
-      });
+    for (const group of consumerGroups(this.config)) {
+      const names = new Set(group.routes.map((r) => r.name));
+      this.#groups.push(consumersFor(group, this.#routes.filter((p) => names.has(p.route.name)), wiring));
+      if (!group.isDefault) {
+        const main = this.config.kafka.groupId;
+        const retryTopics = this.#routes.filter((p) => names.has(p.route.name)).flatMap((p) => p.topology.retryTopics);
+        await seedFromGroup(this.#kafka, group.groupId, main, [...new Set(group.routes.flatMap((r) => r.topics))], this.logger);
+        if (retryTopics.length > 0) await seedFromGroup(this.#kafka, group.retryGroupId, `${main}-retry`, retryTopics, this.logger);
+      }
     }
     // Flow first: a route whose endpoint is down at start is paused before its consumer
     // joins the group, so a restarted instance never bursts into an outage.
@@ -169,7 +154,14 @@ export class Bridge {
   }
 
   #consumers(): GroupConsumer[] {
-    return [this.#main, this.#retry].filter((c) => c !== undefined);
+    return this.#groups.flatMap((g) => (g.retry === undefined ? [g.main] : [g.main, g.retry]));
+  }
+
+  /** The consumers that read `route`'s topics, by name. */
+  #consumersOf(route: string): { name: string; consumer: GroupConsumer }[] {
+    const g = this.#groups.find((group) => group.group.routes.some((r) => r.name === route));
+    if (g === undefined) return [];
+    return [{ name: g.group.name, consumer: g.main }, ...(g.retry === undefined ? [] : [{ name: g.group.retryName, consumer: g.retry }])];
   }
 
   /**
@@ -179,8 +171,10 @@ export class Bridge {
    */
   #flowFor(route: RouteConfig, retryTopics: readonly string[]): RouteFlow {
     const apply = (fn: (consumer: GroupConsumer, topics: readonly string[]) => void): void => {
-      if (this.#main !== undefined) fn(this.#main, route.topics);
-      if (this.#retry !== undefined) fn(this.#retry, retryTopics);
+      const g = this.#groups.find((group) => group.group.routes.includes(route));
+      if (g === undefined) return;
+      fn(g.main, route.topics);
+      if (g.retry !== undefined) fn(g.retry, retryTopics);
     };
     return new RouteFlow(
       route,
@@ -200,20 +194,16 @@ export class Bridge {
   }
 
   routeStatus(): RouteStatus[] {
-    const consumers = [
-      { name: 'main', consumer: this.#main },
-      { name: 'retry', consumer: this.#retry },
-    ].filter((c): c is { name: string; consumer: GroupConsumer } => c.consumer !== undefined);
     return routeStatuses(
       this.#routes.map((p) => ({
         name: p.route.name,
+        consumers: this.#consumersOf(p.route.name),
         topics: [...p.route.topics, ...p.topology.retryTopics],
         inFlight: () => p.main.inFlight + p.retry.inFlight,
         concurrencyLimit: () => p.flow.concurrency.limit,
         breaker: () => p.flow.breakerState,
         healthy: () => p.flow.healthy,
       })),
-      consumers,
     );
   }
 

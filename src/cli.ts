@@ -10,7 +10,7 @@ import { Bridge } from './bridge.ts';
 import { loadConfig } from './config/load-config.ts';
 import { BridgeError, ConfigError, ExitStatus } from './errors.ts';
 import { createKafka } from './kafka/kafka-client.ts';
-import { findMissingTopics, missingTopicsError } from './kafka/preflight.ts';
+import { findMissingTopics, missingTopicsError, routeNeeds } from './kafka/preflight.ts';
 import { createLogger } from './ops/logger.ts';
 import { isDltCommand, runDltCommand } from './dlt/dlt-command.ts';
 
@@ -74,6 +74,7 @@ async function check(file: string): Promise<void> {
     fail(ExitStatus.failed, `${error.message} (${error.code})`);
   }
   process.stdout.write(`ok: configuration valid, ${config.routes.length} route(s), every topic exists\n`);
+  for (const line of routeNeeds(config)) process.stdout.write(`${line}\n`);
 }
 
 async function run(file: string): Promise<void> {

@@ -3,6 +3,7 @@
  * is already valid on its own. Each problem names all the keys involved.
  */
 import { hasPlaceholders, urlTemplateProblem } from '../delivery/url-template.ts';
+import { groupOf } from '../kafka/consumer-groups.ts';
 import { connectionsProblem, heldRecords, MAX_HELD_RECORDS } from '../dispatch/inflight-budget.ts';
 import { hostAllowed, hostOf } from './allowed-hosts.ts';
 import { formatDuration } from './duration.ts';
@@ -25,6 +26,7 @@ export function checkRelations(config: BridgeConfig, problems: Problems): void {
   });
   checkUniqueNames(config.routes, problems);
   checkTopicRoles(config.routes, problems);
+  checkGroups(config, problems);
 }
 
 function checkHeartbeat({ kafka }: BridgeConfig, problems: Problems): void {
@@ -179,42 +181,54 @@ function checkUniqueNames(routes: readonly RouteConfig[], problems: Problems): v
 }
 
 /**
- * Every topic the bridge reads or writes has exactly one role: a source topic of one route, a
- * retry topic or a dead-letter topic of one source topic. Two roles on one topic means records
- * delivered twice or copies consumed as if they were new.
+ * Every topic the bridge reads or writes has one role: a source topic (of one route or,
+ * fanned out, of several), or a retry or dead-letter topic of one route's source topic. Two
+ * roles on one topic means records delivered twice or copies consumed as if they were new;
+ * two routes sharing a retry topic would read each other's copies.
  */
 function checkTopicRoles(routes: readonly RouteConfig[], problems: Problems): void {
   const owner = new Map<string, string>();
-  const claim = (topic: string, role: string, path: string, describe: (existing: string) => string): void => {
-    const existing = owner.get(topic);
-    if (existing === undefined) owner.set(topic, role);
-    else problems.add(path, describe(existing));
-  };
-
-  const duplicates = new Set<string>();
   routes.forEach((route, routeIndex) => {
-    route.topics.forEach((topic, index) => {
-      const path = joinIndex(`${joinIndex('routes', routeIndex)}.topics`, index);
-      claim(topic, `a source topic of routes[${routeIndex}]`, path, (existing) => {
-        duplicates.add(path);
-        return `${show(topic)} is already ${existing}; a topic may belong to only one route`;
-      });
-    });
+    for (const topic of route.topics) if (!owner.has(topic)) owner.set(topic, `a source topic of routes[${routeIndex}]`);
   });
   routes.forEach((route, routeIndex) => {
     const base = joinIndex('routes', routeIndex);
     route.topics.forEach((topic, index) => {
       const path = joinIndex(`${base}.topics`, index);
-      if (duplicates.has(path)) return; // its retry and dead-letter topics clash too, obviously
       const derived: Array<[string, string]> = [
         ...retryTopicNames(topic, route).map((name): [string, string] => [name, `the retry topic of ${show(topic)}`]),
         [deadLetterTopicName(topic, route), `the dead-letter topic of ${show(topic)}`],
       ];
+      const fannedOut = routes.findIndex((other, i) => i < routeIndex && other.topics.includes(topic));
+      const clashes: string[] = [];
       for (const [name, role] of derived) {
-        claim(name, `${role} in ${base}`, path, (existing) =>
-          `${role} would be ${show(name)}, which is already ${existing}; change ${base}.retry.topicSuffix or ${base}.deadLetter.topicSuffix`,
+        const existing = owner.get(name);
+        if (existing === undefined) owner.set(name, `${role} in ${base}`);
+        else if (fannedOut >= 0) clashes.push(show(name));
+        else problems.add(path, `${role} would be ${show(name)}, which is already ${existing}; change ${base}.retry.topicSuffix or ${base}.deadLetter.topicSuffix`);
+      }
+      if (clashes.length > 0) {
+        problems.add(
+          path,
+          `${show(topic)} also feeds routes[${fannedOut}], and each route needs retry and dead-letter topics of its own, but ${clashes.join(', ')} ` +
+            `would be shared: give ${base} its own retry.topicSuffix and deadLetter.topicSuffix (e.g. "-${route.name}-retry", "-${route.name}-dlt")`,
         );
       }
     });
+  });
+}
+
+/** A consumer group reads a topic once: two routes of one group cannot share a topic. */
+function checkGroups(config: BridgeConfig, problems: Problems): void {
+  const readers = new Map<string, number>();
+  config.routes.forEach((route, index) => {
+    const group = groupOf(route, config);
+    for (const topic of route.topics) {
+      const key = `${group}\u0000${topic}`;
+      const first = readers.get(key);
+      if (first === undefined) readers.set(key, index);
+      // Two routes of one name share their derived group: the name is reported already.
+      else if (config.routes[first]!.name !== route.name) problems.add(`${joinIndex('routes', index)}.groupId`, `routes[${first}] reads ${show(topic)} in the same consumer group ${show(group)}: a group reads a topic once, so give each route its own groupId`);
+    }
   });
 }

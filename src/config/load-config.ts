@@ -193,6 +193,7 @@ function toRouteConfig(route: RouteInput, headers: Record<string, Secret | strin
   return {
     name: route.name,
     topics: route.topics,
+    groupId: route.groupId ?? undefined,
     endpoint: {
       url: endpoint.url,
       method: endpoint.method,

@@ -14,6 +14,7 @@ import type { BatchFormat, PayloadFormat, ConcurrencyMode, HttpMethod, NullValue
 export interface RouteInput {
   name: string;
   topics: string[];
+  groupId: string | null;
   endpoint: {
     url: string;
     method: HttpMethod;
@@ -60,9 +61,16 @@ export const routeSchema: convict.Schema<RouteInput> = {
     },
   },
   topics: {
-    doc: 'Source topics. A topic belongs to at most one route.',
+    doc: 'Source topics. A topic may feed several routes; each then reads it in a consumer group of its own.',
     format: FORMAT.topics,
     default: null, // required
+  },
+  groupId: {
+    doc: 'Consumer group of this route; omitted = kafka.groupId, or <kafka.groupId>-<name> when a topic of the route feeds other routes too.',
+    format: FORMAT.string,
+    default: null, // chosen, see the README
+    nullable: true,
+    params: noControlChars,
   },
   endpoint: {
     url: {

@@ -153,6 +153,8 @@ export interface StatusPolicy {
 export interface RouteConfig {
   readonly name: string;
   readonly topics: readonly string[];
+  /** The consumer group of its main topics; undefined = chosen by consumer-groups.ts. */
+  readonly groupId: string | undefined;
   readonly endpoint: EndpointConfig;
   /** In-process attempts per delivery, 1 = no in-process retry. */
   readonly attempts: number;

@@ -30,6 +30,8 @@ export interface PartitionSnapshot {
   readonly topic: string;
   readonly partition: number;
   readonly route: string;
+  /** The consumer group: a fanned-out topic's partition appears once per group. */
+  readonly group: string;
   readonly committed: string | undefined;
   readonly highWatermark: string | undefined;
   readonly pending: number;
@@ -108,7 +110,7 @@ export class GroupConsumer {
       pause: (topic, partition) => this.#consumer.pause([{ topic, partitions: [partition] }]),
       resume: (topic, partition) => this.#consumer.resume([{ topic, partitions: [partition] }]),
     });
-    opts.events.on('finished', ({ record }) => this.#partitions.finished(record));
+    opts.events.on('finished', ({ route, record }) => this.#partitions.finished(route, record));
   }
 
   #newConsumer(): Consumer {
@@ -238,6 +240,7 @@ export class GroupConsumer {
       topic: s.topic,
       partition: s.partition,
       route: s.route.route.name,
+      group: this.#opts.groupId,
       committed: s.tracker.lastCommitted?.toString(),
       highWatermark: s.highWatermark,
       pending: s.tracker.pending,

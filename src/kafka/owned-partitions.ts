@@ -182,10 +182,14 @@ export class OwnedPartitions implements Iterable<PartitionState> {
     }, Math.min(waitMs, 2 ** 31 - 1));
   }
 
-  /** A record left the bridge: its offset may be committed past, and room is free. */
-  finished(record: BridgeRecord): void {
+  /**
+   * A record of `route` left the bridge: its offset may be committed past, and room is free.
+   * A fanned-out topic is read by several routes in several groups: another route finishing
+   * the same offset says nothing about this one's.
+   */
+  finished(route: string, record: BridgeRecord): void {
     const state = this.get(record.topic, record.partition);
-    if (state === undefined) return;
+    if (state === undefined || state.route.route.name !== route) return;
     state.tracker.finish(record.offset);
     this.#opts.commits.finished(state, state.worker.capacity);
     if (state.backlog.length > 0) this.pump(state);

@@ -8,6 +8,7 @@ import type { Kafka } from 'kafkajs';
 import type { BridgeConfig } from '../config/types.ts';
 import { BridgeError, ErrorCodes } from '../errors.ts';
 import { RetryTopology } from '../retry/retry-topology.ts';
+import { consumerGroups } from './consumer-groups.ts';
 import { kafkaStartError } from './kafka-errors.ts';
 
 export interface TopicNeeds {
@@ -42,12 +43,26 @@ export async function findMissingTopics(kafka: Kafka, config: BridgeConfig): Pro
 }
 
 export function missingTopicsError(missing: readonly string[], config: BridgeConfig): BridgeError {
-  const group = config.kafka.groupId;
+  const groups = consumerGroups(config).flatMap((g) => [g.groupId, g.retryGroupId]);
   return new BridgeError(
     ErrorCodes.TOPICS_MISSING,
     `missing topics: ${missing.join(', ')}. The bridge never creates topics: create them ` +
       `(retry and dead-letter topics with as many partitions as their source topic), and make ` +
-      `sure consumer groups "${group}" and "${group}-retry" may read and commit, and that the ` +
+      `sure consumer groups ${groups.map((g) => `"${g}"`).join(', ')} may read and commit, and that the ` +
       `bridge may write to the retry and dead-letter topics (ACLs).`,
+  );
+}
+
+/** What one route needs from Kafka, for `check` and the ACLs an operator grants. */
+export function routeNeeds(config: BridgeConfig): string[] {
+  return consumerGroups(config).flatMap((g) =>
+    g.routes.map((route) => {
+      const topology = new RetryTopology(route);
+      const retry = topology.retryTopics.length === 0 ? '' : `; group "${g.retryGroupId}" reads ${topology.retryTopics.join(', ')}`;
+      return (
+        `route ${route.name}: group "${g.groupId}" reads ${route.topics.join(', ')}${retry}; writes ${topology.copyTopics.join(', ')} ` +
+        `(ACLs: READ on those groups and the topics read, WRITE and DESCRIBE on the topics written)`
+      );
+    }),
   );
 }

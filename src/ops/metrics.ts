@@ -99,16 +99,16 @@ export class BridgeMetrics {
     gauge('health_check_up', 'Result of the route health probe: 1 healthy, 0 unhealthy (only routes with a health check).', ['route'], (set) => {
       for (const r of sources.routes()) if (r.healthy !== null) set({ route: r.name }, r.healthy ? 1 : 0);
     });
-    gauge('committed_offset', 'Last offset committed by this instance, per owned partition.', ['topic', 'partition'], (set) => {
+    gauge('committed_offset', 'Last offset committed by this instance, per owned partition and consumer group.', ['topic', 'partition', 'group'], (set) => {
       for (const p of sources.partitions()) {
-        if (p.committed !== undefined) set({ topic: p.topic, partition: String(p.partition) }, Number(p.committed));
+        if (p.committed !== undefined) set({ topic: p.topic, partition: String(p.partition), group: p.group }, Number(p.committed));
       }
     });
-    gauge('consumer_lag', 'High watermark minus committed offset, per owned partition (records not yet finished and committed).', ['topic', 'partition'], (set) => {
+    gauge('consumer_lag', 'High watermark minus committed offset, per owned partition and consumer group (records not yet finished and committed).', ['topic', 'partition', 'group'], (set) => {
       for (const p of sources.partitions()) {
         if (p.highWatermark === undefined) continue;
         const committed = p.committed === undefined ? 0 : Number(p.committed);
-        set({ topic: p.topic, partition: String(p.partition) }, Math.max(0, Number(p.highWatermark) - committed));
+        set({ topic: p.topic, partition: String(p.partition), group: p.group }, Math.max(0, Number(p.highWatermark) - committed));
       }
     });
   }

@@ -14,11 +14,14 @@ export interface RouteView {
   readonly concurrencyLimit: () => number;
   readonly breaker: () => string;
   readonly healthy: () => boolean | undefined;
+  /** The consumers that read its topics (its consumer group's), by name. */
+  readonly consumers: readonly { name: string; consumer: GroupConsumer }[];
 }
 
-export function routeStatuses(routes: readonly RouteView[], consumers: readonly { name: string; consumer: GroupConsumer }[]): RouteStatus[] {
-  const parts = consumers.map(({ name, consumer }) => ({ name, consumer, snapshot: consumer.snapshot() }));
+export function routeStatuses(routes: readonly RouteView[]): RouteStatus[] {
   return routes.map((route) => {
+    // A fanned-out topic is read by several groups: only the route's own say how it fares.
+    const parts = route.consumers.map(({ name, consumer }) => ({ name, consumer, snapshot: consumer.snapshot() }));
     const reasons = new Set(parts.flatMap(({ consumer }) => route.topics.flatMap((t) => consumer.pauses.reasonsFor(t))));
     return {
       name: route.name,

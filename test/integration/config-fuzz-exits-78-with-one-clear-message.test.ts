@@ -46,6 +46,7 @@ const VALID = {
     {
       name: 'orders',
       topics: ['orders', 'refunds'],
+      groupId: 'orders-bridge',
       endpoint: {
         url: 'http://127.0.0.1:3000/orders',
         method: 'POST',
@@ -62,6 +63,11 @@ const VALID = {
       backoff: { initial: '200ms', max: '2s' },
       ordering: 'key',
       maxInFlight: 64,
+      concurrency: { mode: 'adaptive', min: 2 },
+      batch: { maxRecords: 1, maxBytes: 1048576, maxWait: '20ms', format: 'json-array' },
+      filter: { key: '^customer-', headers: { 'event-type': '^order\\.' }, value: {} },
+      payload: 'raw',
+      cloudEvents: { source: 'kafka://broker/orders', type: 'kafka.record', typeHeader: 'event-type', dataContentType: 'application/json' },
       statuses: { delivered: [409], retry: [429, 503] },
       forwardHeaders: ['traceparent'],
       nullValue: 'dead-letter',
@@ -107,11 +113,11 @@ function keyPaths(value: Json, path: Path = []): Path[] {
   return path.length === 0 ? below : [path, ...below];
 }
 
-/** Mappings that take a fixed set of keys (the root included; the header map is free-form). */
+/** Mappings that take a fixed set of keys (the root included; the header maps are free-form). */
 function mappings(value: Json, path: Path = []): Path[] {
   if (Array.isArray(value)) return value.flatMap((v, i) => mappings(v, [...path, i]));
   if (!isMapping(value)) return [];
-  if (path.at(-1) === 'headers' && path.at(-2) === 'endpoint') return [];
+  if (path.at(-1) === 'headers' && (path.at(-2) === 'endpoint' || path.at(-2) === 'filter')) return [];
   return [path, ...Object.entries(value).flatMap(([k, v]) => mappings(v, [...path, k]))];
 }
 

@@ -81,9 +81,16 @@ describe('preflight: every topic must exist', () => {
 
   test('check exits 0 and says so when every topic exists', async ({ cluster, bridges }) => {
     const { topic } = await createRouteTopics(cluster, 'allthere', { tiers: 2 });
-    const check = bridges.spawn(config(cluster.bootstrap, [{ topics: [topic], url: 'http://127.0.0.1:9/never', retry: { delays: ['1m', '1h'] } }]), ['check']);
+    const cfg = config(cluster.bootstrap, [{ topics: [topic], url: 'http://127.0.0.1:9/never', retry: { delays: ['1m', '1h'] } }]);
+    const group = (cfg['kafka'] as { groupId: string }).groupId;
+    const check = bridges.spawn(cfg, ['check']);
     expect(await check.exited).toBe(0);
     expect(check.stderr.join('')).toBe('');
-    expect(check.logs).toEqual([{ raw: 'ok: configuration valid, 1 route(s), every topic exists' }]);
+    expect(check.logs[0]).toEqual({ raw: 'ok: configuration valid, 1 route(s), every topic exists' });
+    // Then what the route needs from Kafka: its groups, what it reads and what it writes.
+    expect(check.logs.slice(1).map((l) => l['raw'])).toEqual([
+      `route route-0: group "${group}" reads ${topic}; group "${group}-retry" reads ${topic}-retry-1, ${topic}-retry-2; ` +
+        `writes ${topic}-retry-1, ${topic}-retry-2, ${topic}-dlt (ACLs: READ on those groups and the topics read, WRITE and DESCRIBE on the topics written)`,
+    ]);
   }, 60_000);
 });

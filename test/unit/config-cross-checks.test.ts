@@ -72,10 +72,13 @@ describe('cross-field checks', () => {
     ]);
   });
 
-  it('rejects a topic that belongs to two routes', () => {
+  it('lets a topic feed two routes only with retry and dead-letter topics of their own', () => {
     expect(problemsOf({ kafka, routes: [route, { ...route, name: 'audit', topics: ['audit', 'orders'] }] })).toEqual([
-      'routes[1].topics[1]: "orders" is already a source topic of routes[0]; a topic may belong to only one route',
+      'routes[1].topics[1]: "orders" also feeds routes[0], and each route needs retry and dead-letter topics of its own, but "orders-retry", "orders-dlt" ' +
+        'would be shared: give routes[1] its own retry.topicSuffix and deadLetter.topicSuffix (e.g. "-audit-retry", "-audit-dlt")',
     ]);
+    const own = { ...route, name: 'audit', topics: ['audit', 'orders'], retry: { topicSuffix: '-audit-retry' }, deadLetter: { topicSuffix: '-audit-dlt' } };
+    expect(() => parseConfig(stringify({ kafka, routes: [route, own] }), {})).not.toThrow();
   });
 
   it('rejects a source topic that is also a retry or dead-letter topic', () => {

@@ -61,6 +61,7 @@ describe('the resulting BridgeConfig', () => {
         {
           name: 'orders',
           topics: ['orders'],
+          groupId: undefined,
           endpoint: {
             url: 'http://localhost:3000/orders',
             method: 'POST',
