@@ -5,11 +5,12 @@
  *
  *   one window ≈ one round trip of answers (at least `limit` of them, and never fewer than 8)
  *
- *   more than 20% of the answers to fresh → limit × 0.8
- *     records are 429, 503, 504 or timeouts
+ *   answers to fresh records: more than   → limit × 0.8
+ *     20% of them 429, or more than half
+ *     429, 503, 504 or timeouts
  *   mean RTT ≤ floor × 1.2 + 1 ms,      → limit + √limit   (queues are not building: there is
  *     and the window used its limit       room, and demand to use it), or limit + 1 within 100
- *                                         windows of an overload answer: near a cliff, probe gently
+ *                                         windows of a cut for pushback: near a cliff, probe gently
  *   mean RTT ≥ floor × 1.5 + 1 ms       → limit × 0.9      (requests queue at the endpoint)
  *   in between                          → hold
  *
@@ -22,25 +23,28 @@
  * Growth needs demand: a route that never fills its limit learns nothing about a larger one,
  * and must not drift up to maxInFlight while idle.
  *
- * Overload counts only for fresh records (not failed before, here or on an earlier hop), and
- * only as a share: a record that fails on its own answers 503 on every attempt, and a few of
- * those among healthy traffic say nothing about concurrency, while they would drive a
- * per-answer rule down to min (a route where one record in ten is refused would crawl).
+ * Pushback counts only for fresh records (not failed before, here or on an earlier hop), and
+ * only as a share: a record that fails on its own answers 503 on every attempt, and those say
+ * nothing about concurrency, while they would drive a per-answer rule down to min (a route
+ * where one record in five is refused would crawl, and the fault suite has one). A 429 says
+ * "too many requests" in so many words, so a fifth of them is enough; a 503, 504 or timeout
+ * may be the record's own, so only a majority of them counts (about where the breaker opens).
  *
  * `learned` is the limit of the last window with no drop and no congestion: an outage drives
  * the limit down to `min`, and after it the route resumes towards what the endpoint took
  * before (route-flow.ts ramps up to it) instead of learning it all over again.
  */
 
-/** Answers that say the endpoint is overloaded, whatever the configured status policy. */
-const OVERLOAD_STATUSES: ReadonlySet<number> = new Set([429, 503, 504]);
+/** How an answer pushes back: `throttled` (429), `refused` (503, 504, a timeout), or not at all. */
+export type Pushback = 'throttled' | 'refused' | undefined;
 
 const MIN_WINDOW = 8;
 const GROW_BELOW = 1.2;
 const SHRINK_ABOVE = 1.5;
 const SLACK_MS = 1;
 const DROP_FACTOR = 0.8;
-const OVERLOAD_SHARE = 0.2;
+const THROTTLED_SHARE = 0.2;
+const REFUSED_SHARE = 0.5;
 const CONGESTION_FACTOR = 0.9;
 const FLOOR_PERIOD_WINDOWS = 100;
 const INITIAL_LIMIT = 16;
@@ -51,9 +55,11 @@ export interface AdaptiveLimitOptions {
   readonly max: number;
 }
 
-/** Whether an answer says "too much": the status or reason of an attempt result. */
-export function isOverload(status: number | undefined, reason: string): boolean {
-  return status === undefined ? reason === 'timeout' : OVERLOAD_STATUSES.has(status);
+/** How an attempt's result pushes back on concurrency, whatever the configured status policy. */
+export function pushbackOf(status: number | undefined, reason: string): Pushback {
+  if (status === 429) return 'throttled';
+  if (status === 503 || status === 504 || (status === undefined && reason === 'timeout')) return 'refused';
+  return undefined;
 }
 
 export class AdaptiveLimit {
@@ -69,9 +75,10 @@ export class AdaptiveLimit {
   #sum = 0;
   #used = false;
   #fresh = 0;
-  #freshOverloads = 0;
+  #freshThrottled = 0;
+  #freshRefused = 0;
   #answers = 0;
-  /** Windows since the last overload answer; within CALM_WINDOWS of one, growth is by one. */
+  /** Windows since the last cut for pushback; within CALM_WINDOWS of one, growth is by one. */
   #sinceOverload = Number.POSITIVE_INFINITY;
 
   constructor(options: AdaptiveLimitOptions) {
@@ -92,17 +99,18 @@ export class AdaptiveLimit {
   }
 
   /**
-   * One answer: `rttMs` is the exchange's duration, `overload` whether it said "too much",
+   * One answer: `rttMs` is the exchange's duration, `pushback` what it said about the load,
    * `running` the requests at the endpoint when it ended (this one included), `fresh` whether
    * the record had not failed before.
    */
-  sample(rttMs: number, overload: boolean, running: number, fresh = true): void {
+  sample(rttMs: number, pushback: Pushback, running: number, fresh = true): void {
     this.#answers++;
     if (fresh) {
       this.#fresh++;
-      if (overload) this.#freshOverloads++;
+      if (pushback === 'throttled') this.#freshThrottled++;
+      else if (pushback === 'refused') this.#freshRefused++;
     }
-    if (!overload) {
+    if (pushback === undefined) {
       if (rttMs < this.#floor) this.#floor = rttMs;
       if (rttMs < this.#periodFloor) this.#periodFloor = rttMs;
       this.#count++;
@@ -121,7 +129,8 @@ export class AdaptiveLimit {
   #closeWindow(): void {
     const mean = this.#count === 0 ? Number.POSITIVE_INFINITY : this.#sum / this.#count;
     this.#sinceOverload++;
-    if (this.#fresh > 0 && this.#freshOverloads > this.#fresh * OVERLOAD_SHARE) {
+    const throttled = this.#freshThrottled > this.#fresh * THROTTLED_SHARE;
+    if (this.#fresh > 0 && (throttled || this.#freshThrottled + this.#freshRefused > this.#fresh * REFUSED_SHARE)) {
       this.#sinceOverload = 0;
       this.#limit = this.#clamp(this.#limit * DROP_FACTOR);
     } else if (this.#count === 0) {
@@ -149,7 +158,8 @@ export class AdaptiveLimit {
     this.#used = false;
     this.#answers = 0;
     this.#fresh = 0;
-    this.#freshOverloads = 0;
+    this.#freshThrottled = 0;
+    this.#freshRefused = 0;
   }
 
   #clamp(limit: number): number {

@@ -5,7 +5,7 @@
  */
 import type { RouteConfig } from '../config/types.ts';
 import type { AttemptResult } from '../delivery/outcome.ts';
-import { AdaptiveLimit, isOverload } from './adaptive-limit.ts';
+import { AdaptiveLimit, pushbackOf } from './adaptive-limit.ts';
 import { RampGate } from './ramp-gate.ts';
 
 export class ConcurrencyBound {
@@ -30,9 +30,10 @@ export class ConcurrencyBound {
   answered(result: AttemptResult, sentAt: number, fresh: boolean): void {
     if (this.#adaptive === undefined || result.outage !== undefined) return;
     const now = performance.now();
-    // A 207 is an answer, but per-record 429s and 503s in it still say "too much".
-    const overload = isOverload(result.status, result.reason) || (result.perRecord?.some((r) => isOverload(r.status, r.reason)) ?? false);
-    this.#adaptive.sample(now - sentAt, overload, this.gate.running, fresh);
+    // A 207 is an answer, but the pushback of its per-record results still counts.
+    let pushback = pushbackOf(result.status, result.reason);
+    for (const r of result.perRecord ?? []) pushback = pushback === 'throttled' ? pushback : (pushbackOf(r.status, r.reason) ?? pushback);
+    this.#adaptive.sample(now - sentAt, pushback, this.gate.running, fresh);
     this.gate.setMax(this.#adaptive.limit);
   }
 

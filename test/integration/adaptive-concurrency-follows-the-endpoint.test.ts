@@ -70,8 +70,10 @@ describe('adaptive concurrency', () => {
     const shareTurnedAway = (turnedAway - before.turnedAway) / (answered - before.answered);
     console.log(`fragile: limit ${settled.join(' ')}, ${(shareTurnedAway * 100).toFixed(1)}% of answers were 503`);
     expect(Math.max(...settled)).toBeLessThanOrEqual(2 * CAPACITY);
-    // A cliff gives no warning: the limit finds it by touching it, a few times a second.
-    expect(shareTurnedAway).toBeLessThan(0.1);
+    // A cliff gives no warning: the limit finds it by touching it. And 503s cut only when most
+    // fresh answers are 503 (records failing on their own must not drive the limit down), so
+    // the bouncing slots above the cliff answer about a fifth of the requests.
+    expect(shareTurnedAway).toBeLessThan(0.25);
 
     fragile = false;
     await waitFor('the limit grows back', async () => (await concurrencyLimit(bridge.port)) >= 4 * CAPACITY, 30_000, 100);

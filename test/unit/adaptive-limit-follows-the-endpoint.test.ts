@@ -4,11 +4,11 @@
  * on rising latency, and returns to what it learned after an outage.
  */
 import { describe, expect, it } from 'vitest';
-import { AdaptiveLimit, isOverload } from '../../src/flow/adaptive-limit.ts';
+import { AdaptiveLimit, pushbackOf, type Pushback } from '../../src/flow/adaptive-limit.ts';
 
 /** Feeds `n` answers of `rttMs` from fresh records, each ending with the limit fully used. */
-function feed(limit: AdaptiveLimit, n: number, rttMs: number, overload = false): void {
-  for (let i = 0; i < n; i++) limit.sample(rttMs, overload, limit.limit);
+function feed(limit: AdaptiveLimit, n: number, rttMs: number, pushback: Pushback = undefined): void {
+  for (let i = 0; i < n; i++) limit.sample(rttMs, pushback, limit.limit);
 }
 
 /** An endpoint that answers in 5 ms up to `knee` requests at once and queues beyond it. */
@@ -26,19 +26,23 @@ describe('AdaptiveLimit', () => {
 
   it('does not grow when the limit is not used: no demand, nothing learned', () => {
     const limit = new AdaptiveLimit({ min: 1, max: 256 });
-    for (let i = 0; i < 2000; i++) limit.sample(20, false, 2);
+    for (let i = 0; i < 2000; i++) limit.sample(20, undefined, 2);
     expect(limit.limit).toBe(16);
   });
 
-  it('cuts when more than a fifth of fresh answers in a window say "too much", never below min', () => {
+  it('cuts when a fifth of fresh answers in a window are 429, or most are refused, never below min', () => {
     const limit = new AdaptiveLimit({ min: 4, max: 256 });
     feed(limit, 3000, 10);
     expect(limit.limit).toBe(256);
-    // One window (256 answers), a third of them 503: one cut.
-    for (let i = 0; i < 256; i++) limit.sample(10, i % 3 === 0, 256);
+    // One window (256 answers), a third of them 429: one cut.
+    for (let i = 0; i < 256; i++) limit.sample(10, i % 3 === 0 ? 'throttled' : undefined, 256);
     expect(limit.limit).toBe(Math.floor(256 * 0.8));
+    // A third refused (503) is not enough: those may be the records' own.
+    const before = limit.limit;
+    for (let i = 0; i < 1000; i++) limit.sample(10, i % 3 === 0 ? 'refused' : undefined, before);
+    expect(limit.limit).toBeGreaterThanOrEqual(before);
     // Every answer refused, window after window: down to min.
-    feed(limit, 2000, 10, true);
+    feed(limit, 3000, 10, 'refused');
     expect(limit.limit).toBe(4);
   });
 
@@ -46,10 +50,10 @@ describe('AdaptiveLimit', () => {
     const limit = new AdaptiveLimit({ min: 1, max: 128 });
     feed(limit, 3000, 10);
     expect(limit.limit).toBe(128);
-    // One fresh record in ten refused (it fails alone), and its retries, refused again: no cut.
+    // One fresh record in four refused (it fails alone), and its retries, refused again: no cut.
     for (let i = 0; i < 5000; i++) {
-      limit.sample(10, i % 10 === 0, 128, true);
-      if (i % 10 === 0) limit.sample(10, true, 128, false);
+      limit.sample(10, i % 4 === 0 ? 'refused' : undefined, 128, true);
+      if (i % 4 === 0) limit.sample(10, 'refused', 128, false);
     }
     expect(limit.limit).toBe(128);
   });
@@ -59,7 +63,7 @@ describe('AdaptiveLimit', () => {
     const limit = new AdaptiveLimit({ min: 1, max: 256 });
     const seen: number[] = [];
     for (let i = 0; i < 20_000; i++) {
-      limit.sample(endpoint(limit.limit), false, limit.limit);
+      limit.sample(endpoint(limit.limit), undefined, limit.limit);
       if (i > 10_000) seen.push(limit.limit);
     }
     expect(Math.min(...seen)).toBeGreaterThanOrEqual(24);
@@ -70,18 +74,18 @@ describe('AdaptiveLimit', () => {
         const limit = new AdaptiveLimit({ min: 1, max: 128 });
     feed(limit, 3000, 10);
     expect(limit.limit).toBe(128);
-    feed(limit, 2000, 10, true);
+    feed(limit, 2000, 10, 'refused');
     expect(limit.limit).toBe(1);
     expect(limit.learned).toBe(128);
     limit.restore();
     expect(limit.limit).toBe(128);
   });
 
-  it('takes 429, 503, 504 and timeouts as overload, and nothing else', () => {
-    expect([429, 503, 504].map((s) => isOverload(s, `http-${s}`))).toEqual([true, true, true]);
-    expect(isOverload(undefined, 'timeout')).toBe(true);
-    expect([200, 400, 500, 502].map((s) => isOverload(s, `http-${s}`))).toEqual([false, false, false, false]);
-    expect(isOverload(undefined, 'connect-refused')).toBe(false);
+  it('takes 429 as throttling, 503, 504 and timeouts as refusals, and nothing else as pushback', () => {
+    expect([429, 503, 504].map((s) => pushbackOf(s, `http-${s}`))).toEqual(['throttled', 'refused', 'refused']);
+    expect(pushbackOf(undefined, 'timeout')).toBe('refused');
+    expect([200, 400, 500, 502].map((s) => pushbackOf(s, `http-${s}`))).toEqual([undefined, undefined, undefined, undefined]);
+    expect(pushbackOf(undefined, 'connect-refused')).toBeUndefined();
   });
 });
 
