@@ -7,6 +7,7 @@ export interface Outcomes {
   retry_scheduled: number;
   dead_lettered: number;
   discarded: number;
+  filtered: number;
 }
 
 export interface RouteState {
@@ -20,7 +21,7 @@ const DELIVERIES = /^kafka_http_bridge_deliveries_total\{([^}]*)\}\s+(\S+)$/;
 const OUTCOME = /(?:^|,)outcome="([^"]*)"/;
 
 export function emptyOutcomes(): Outcomes {
-  return { delivered: 0, retry_scheduled: 0, dead_lettered: 0, discarded: 0 };
+  return { delivered: 0, retry_scheduled: 0, dead_lettered: 0, discarded: 0, filtered: 0 };
 }
 
 /** Sums `kafka_http_bridge_deliveries_total` over routes, per outcome. */

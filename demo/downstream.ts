@@ -11,6 +11,9 @@
  * - an outage (toggled with POST /outage, or the `o` key in the demo) fails everything with
  *   503, /health included, so the bridge's health probe and circuit breaker pause the route.
  *
+ * On /audit it takes the CloudEvents of the demo's second route, and refuses anything that is
+ * not a structured CloudEvent of a euro order: the route's filter keeps the others away.
+ *
  * Which orders fail is decided by their sequence number rather than by chance, so that even
  * a short unattended run (`--duration 12s`) shows retries and dead letters.
  */
@@ -18,6 +21,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 export const CURRENCIES = new Set(['EUR', 'USD', 'GBP']);
+/** Where the demo's second route sends CloudEvents. */
+export const AUDIT_PATH = '/audit';
 const HICCUP_RATE = 0.03;
 
 export interface DownstreamStats {
@@ -27,6 +32,8 @@ export interface DownstreamStats {
   accepted: number;
   /** Orders accepted again under an idempotency key seen before (at-least-once at work). */
   duplicates: number;
+  /** CloudEvents accepted on the audit path (the demo's second route). */
+  events: number;
 }
 
 /** How many attempts of order `seq` fail with 503 before it is accepted. */
@@ -51,7 +58,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 export class Downstream {
-  readonly stats: DownstreamStats = { byStatus: new Map(), accepted: 0, duplicates: 0 };
+  readonly stats: DownstreamStats = { byStatus: new Map(), accepted: 0, duplicates: 0, events: 0 };
   readonly #server: Server;
   readonly #seen = new Set<string>();
   readonly #ordersPath: string;
@@ -108,6 +115,7 @@ export class Downstream {
       return send(res, 200, { outage: this.#outage });
     }
     if (path === '/health') return send(res, this.#outage ? 503 : 200, { healthy: !this.#outage });
+    if (path === AUDIT_PATH && req.method === 'POST') return this.#audit(req, body, res);
     if (path !== this.#ordersPath || req.method !== 'POST') return send(res, 404, { error: 'not found' });
 
     if (this.#outage) return this.#answer(res, 503, { error: 'outage (toggled in the demo)' });
@@ -133,6 +141,22 @@ export class Downstream {
       this.stats.accepted++;
     }
     return this.#answer(res, 200, { accepted: true });
+  }
+
+  /** The audit endpoint takes CloudEvents (structured mode) of euro orders only. */
+  #audit(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+    if (this.#outage) return this.#answer(res, 503, { error: 'outage (toggled in the demo)' });
+    let event: { specversion?: unknown; id?: unknown; data?: { currency?: unknown } };
+    try {
+      event = JSON.parse(body.toString('utf8')) as typeof event;
+    } catch {
+      return this.#answer(res, 400, { error: 'body is not JSON' });
+    }
+    const structured = String(req.headers['content-type']).startsWith('application/cloudevents+json');
+    if (!structured || event.specversion !== '1.0' || typeof event.id !== 'string') return this.#answer(res, 400, { error: 'not a CloudEvent' });
+    if (event.data?.currency !== 'EUR') return this.#answer(res, 400, { error: 'the audit takes euro orders only' });
+    this.stats.events++;
+    return this.#answer(res, 200, { audited: event.id });
   }
 
   async stop(): Promise<void> {

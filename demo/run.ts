@@ -197,7 +197,8 @@ async function main(): Promise<number> {
   const route = config.routes[0]!;
   const topic = route.topics[0]!;
   const endpoint = new URL(route.endpoint.url);
-  const topics = [topic, ...retryTopicNames(topic, route), deadLetterTopicName(topic, route)];
+  // Every route's topics: the second route reads `orders` too, with copy topics of its own.
+  const topics = [...new Set(config.routes.flatMap((r) => r.topics.flatMap((t) => [t, ...retryTopicNames(t, r), deadLetterTopicName(t, r)])))];
 
   say('kafka-http-bridge demo: starting a dev broker (built on first use)…');
   const broker = await DevBroker.start();
@@ -239,6 +240,9 @@ async function main(): Promise<number> {
   say(`  dev broker   ${broker.bootstrap}   topics: ${topics.map((t) => `${t} (${PARTITIONS} partitions)`).join(', ')}`);
   say(`  producer     ${options.rate} orders/s to ${topic}, keyed by customer id; every 25th order has an invalid currency (400)`);
   say(`  downstream   ${route.endpoint.url}   every 10th order fails twice with 503, every 50th four times; 3% random 503s`);
+  for (const other of config.routes.slice(1)) {
+    say(`  fan-out      route ${other.name}: ${other.topics.join(', ')} → ${other.endpoint.url} as ${other.payload}, filtered (only euro orders), in a consumer group of its own`);
+  }
   say(`  bridge       metrics ${opsUrl}/metrics   readiness ${opsUrl}/ready   (config/demo.yaml, logs at warn)`);
   say(`  outage       ${process.stdin.isTTY ? 'press o, or ' : ''}curl -X POST ${endpoint.origin}/outage`);
   const dlt = deadLetterTopicName(topic, route);
@@ -256,8 +260,8 @@ async function main(): Promise<number> {
     const routes = (ready?.routes ?? []).map((r) => `${r.name} ${r.paused ? `paused (${r.pausedReasons.join(', ')})` : 'running'}`).join(', ');
     const left = echo.nextInterval();
     say(
-      `[${seconds(Date.now() - startedAt)}] delivered ${last.delivered} · retry-scheduled ${last.retry_scheduled} · dead-lettered ${last.dead_lettered}` +
-        ` | produced ${producer.produced} | downstream ${downstream.outage ? 'OUTAGE' : 'up'}: ${statusCounts(downstream.stats.byStatus)}` +
+      `[${seconds(Date.now() - startedAt)}] delivered ${last.delivered} · retry-scheduled ${last.retry_scheduled} · dead-lettered ${last.dead_lettered} · filtered ${last.filtered}` +
+        ` | produced ${producer.produced} | downstream ${downstream.outage ? 'OUTAGE' : 'up'}: ${statusCounts(downstream.stats.byStatus)}, ${downstream.stats.events} audit events` +
         (routes === '' ? '' : ` | route ${routes}`) +
         (left > 0 ? ` | (${left} more bridge log lines)` : ''),
     );
@@ -322,8 +326,8 @@ async function main(): Promise<number> {
   say('');
   say(
     `final summary (${elapsed}s): produced ${producer.produced}, delivered ${last.delivered}, retry-scheduled ${last.retry_scheduled}, ` +
-      `dead-lettered ${last.dead_lettered}, discarded ${last.discarded}; downstream accepted ${downstream.stats.accepted} orders ` +
-      `(${downstream.stats.duplicates} duplicates)`,
+      `dead-lettered ${last.dead_lettered}, discarded ${last.discarded}, filtered ${last.filtered}; downstream accepted ${downstream.stats.accepted} orders ` +
+      `(${downstream.stats.duplicates} duplicates) and ${downstream.stats.events} audit events (CloudEvents of euro orders)`,
   );
   const clean = !died && bridgeStatus.code === 0;
   say(

@@ -43,6 +43,11 @@ describe('npm run demo', () => {
     expect(delivered).toBeGreaterThan(0);
     expect(retried).toBeGreaterThan(0);
     expect(deadLettered).toBeGreaterThan(0);
+    // The second route: the same topic, filtered to euro orders, as CloudEvents the audit endpoint accepted.
+    const audit = /filtered (\d+);.* and (\d+) audit events/m.exec(stdout);
+    expect(audit, stdout).not.toBeNull();
+    expect(Number(audit![1])).toBeGreaterThan(0);
+    expect(Number(audit![2])).toBeGreaterThan(0);
     expect(stdout).toContain('bridge drained and exited with status 0; dev broker stopped');
   }, 90_000);
 });

@@ -16,6 +16,12 @@ describe('the demo', () => {
     expect(config.log.level).toBe('warn');
     // Short enough to show the whole ladder within a minute.
     expect(route.retry.delays.every((d) => d <= 15_000)).toBe(true);
+    // A second route on the same topic shows fan-out, a filter and CloudEvents.
+    const audit = config.routes[1]!;
+    expect(audit.topics).toEqual(['orders']);
+    expect(audit.payload).toBe('cloudevents-structured');
+    expect(audit.filter.value).toEqual({ '/currency': 'EUR' });
+    expect(deadLetterTopicName('orders', audit)).toBe('orders-audit-dlt');
   });
 
   it('takes KAFKA_BROKERS and PORT from the environment, as the demo sets them', () => {
@@ -44,6 +50,6 @@ describe('the demo', () => {
       'kafka_http_bridge_deliveries_total{route="a",outcome="dead_lettered"} 1',
       'kafka_http_bridge_deliveries_total{outcome="retry_scheduled",route="a"} 3',
     ].join('\n');
-    expect(parseOutcomes(text)).toEqual({ delivered: 7, retry_scheduled: 3, dead_lettered: 1, discarded: 0 });
+    expect(parseOutcomes(text)).toEqual({ delivered: 7, retry_scheduled: 3, dead_lettered: 1, discarded: 0, filtered: 0 });
   });
 });
