@@ -13,6 +13,7 @@ const HELP = `usage: node bench/run.ts [--quick] [options]
   --quick                 fewer records, shorter phases and fewer sweep points (about 2½ minutes)
   --records N             records preloaded (default 160000 full, 20000 quick)
   --cases a,b,...         subset of: consume-only, http-only, naive, bridge-partition, bridge-key, bridge-none,
+                          bridge-key-fixed (concurrency.mode fixed, where the others use the default, adaptive),
                           bridge-partition-${CONTAINER_MIB}mib, bridge-key-${CONTAINER_MIB}mib (the bridge as in a ${CONTAINER_MIB} MiB container),
                           bridge-batch (batch.maxRecords 500, json-array);
                           against the fragile endpoint, run once (concurrency.mode fixed, then adaptive):
