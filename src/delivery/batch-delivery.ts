@@ -88,7 +88,7 @@ export class BatchDelivery {
         }
       };
       const fresh = counted === 0 && pending.every((r) => r.priorAttempts === 0);
-      const outcome = await this.#flow.attempt(send, signal, this.#endpoint.ready, fresh);
+      const outcome = await this.#flow.attempt(send, signal, this.#endpoint.ready, fresh, true);
       if (outcome === undefined) break;
       sent++;
       const answer = outcome.result;

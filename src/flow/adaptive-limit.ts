@@ -30,6 +30,11 @@
  * "too many requests" in so many words, so a fifth of them is enough; a 503, 504 or timeout
  * may be the record's own, so only a majority of them counts (about where the breaker opens).
  *
+ * One exception to the latency rule: while this process's own event loop is saturated, round
+ * trips grow because answers wait for us, not because the endpoint queues, and shrinking
+ * would only take away the concurrency that amortises our per-turn costs (the benchmark's
+ * 0 ms sink ran 22% slower so). Then a used limit grows, as a fixed maxInFlight would.
+ *
  * `learned` is the limit of the last window with no drop and no congestion: an outage drives
  * the limit down to `min`, and after it the route resumes towards what the endpoint took
  * before (route-flow.ts ramps up to it) instead of learning it all over again.
@@ -49,10 +54,17 @@ const CONGESTION_FACTOR = 0.9;
 const FLOOR_PERIOD_WINDOWS = 100;
 const INITIAL_LIMIT = 16;
 const CALM_WINDOWS = 100;
+/** Event loop utilisation above which latency says more about this process than the endpoint. */
+const SATURATED = 0.9;
 
 export interface AdaptiveLimitOptions {
   readonly min: number;
   readonly max: number;
+  /**
+   * How busy this process was since the last call, 0 to 1 (event loop utilisation). While it
+   * is saturated, round trips measure our own queue as much as the endpoint's.
+   */
+  readonly selfBusy?: () => number;
 }
 
 /** How an attempt's result pushes back on concurrency, whatever the configured status policy. */
@@ -65,6 +77,7 @@ export function pushbackOf(status: number | undefined, reason: string): Pushback
 export class AdaptiveLimit {
   readonly #min: number;
   readonly #max: number;
+  readonly #selfBusy: () => number;
   #limit: number;
   #learned: number;
   #floor = Number.POSITIVE_INFINITY;
@@ -78,12 +91,15 @@ export class AdaptiveLimit {
   #freshThrottled = 0;
   #freshRefused = 0;
   #answers = 0;
+  /** Answers without a round trip worth judging (batches, whose time grows with their size). */
+  #blind = 0;
   /** Windows since the last cut for pushback; within CALM_WINDOWS of one, growth is by one. */
   #sinceOverload = Number.POSITIVE_INFINITY;
 
   constructor(options: AdaptiveLimitOptions) {
     this.#min = Math.max(1, options.min);
     this.#max = Math.max(this.#min, options.max);
+    this.#selfBusy = options.selfBusy ?? (() => 0);
     this.#limit = this.#clamp(INITIAL_LIMIT);
     this.#learned = this.#limit;
   }
@@ -101,7 +117,8 @@ export class AdaptiveLimit {
   /**
    * One answer: `rttMs` is the exchange's duration, `pushback` what it said about the load,
    * `running` the requests at the endpoint when it ended (this one included), `fresh` whether
-   * the record had not failed before.
+   * the record had not failed before. NaN for `rttMs`: an answer whose time says nothing
+   * about congestion (a batch's grows with its size).
    */
   sample(rttMs: number, pushback: Pushback, running: number, fresh = true): void {
     this.#answers++;
@@ -110,7 +127,8 @@ export class AdaptiveLimit {
       if (pushback === 'throttled') this.#freshThrottled++;
       else if (pushback === 'refused') this.#freshRefused++;
     }
-    if (pushback === undefined) {
+    if (pushback === undefined && Number.isNaN(rttMs)) this.#blind++;
+    else if (pushback === undefined) {
       if (rttMs < this.#floor) this.#floor = rttMs;
       if (rttMs < this.#periodFloor) this.#periodFloor = rttMs;
       this.#count++;
@@ -134,7 +152,14 @@ export class AdaptiveLimit {
       this.#sinceOverload = 0;
       this.#limit = this.#clamp(this.#limit * DROP_FACTOR);
     } else if (this.#count === 0) {
-      // Only records failing again: nothing learned about the endpoint.
+      // No round trip to judge. Batches (blind answers) grow additively until pushback, the
+      // rest of AIMD; answers of records failing again say nothing about the endpoint.
+      if (this.#blind > 0 && this.#used) this.#limit = this.#clamp(this.#limit + 1);
+    } else if (this.#selfBusy() > SATURATED) {
+      // Our own event loop is the bottleneck: the round trips wait in our queue, not the
+      // endpoint's. More requests in flight then amortise per-turn costs (more answers read per
+      // socket wake-up), so a used limit grows, as a fixed maxInFlight would let it.
+      if (this.#used) this.#limit = this.#clamp(this.#limit + Math.sqrt(this.#limit));
     } else if (mean <= this.#floor * GROW_BELOW + SLACK_MS) {
       if (this.#used) this.#limit = this.#clamp(this.#limit + (this.#sinceOverload < CALM_WINDOWS ? 1 : Math.sqrt(this.#limit)));
       this.#learned = this.#limit;
@@ -157,6 +182,7 @@ export class AdaptiveLimit {
     this.#sum = 0;
     this.#used = false;
     this.#answers = 0;
+    this.#blind = 0;
     this.#fresh = 0;
     this.#freshThrottled = 0;
     this.#freshRefused = 0;

@@ -8,12 +8,24 @@ import type { AttemptResult } from '../delivery/outcome.ts';
 import { AdaptiveLimit, pushbackOf } from './adaptive-limit.ts';
 import { RampGate } from './ramp-gate.ts';
 
+/** Event loop utilisation since the previous call (perf_hooks), for the adaptive limit. */
+function eventLoopBusy(): () => number {
+  let mark = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(now, mark).utilization;
+    mark = now;
+    return busy;
+  };
+}
+
 export class ConcurrencyBound {
   readonly gate: RampGate;
   readonly #adaptive: AdaptiveLimit | undefined;
 
   constructor(route: RouteConfig) {
-    this.#adaptive = route.concurrency.mode === 'adaptive' ? new AdaptiveLimit({ min: route.concurrency.min, max: route.maxInFlight }) : undefined;
+    this.#adaptive =
+      route.concurrency.mode === 'adaptive' ? new AdaptiveLimit({ min: route.concurrency.min, max: route.maxInFlight, selfBusy: eventLoopBusy() }) : undefined;
     this.gate = new RampGate(this.#adaptive?.limit ?? route.maxInFlight, route.recovery.rampUp);
   }
 
@@ -26,14 +38,17 @@ export class ConcurrencyBound {
     return this.gate.limit;
   }
 
-  /** One answer that was the endpoint's (not an outage of a dependency), `sentAt` its start. */
-  answered(result: AttemptResult, sentAt: number, fresh: boolean): void {
+  /**
+   * One answer that was the endpoint's (not an outage of a dependency), `sentAt` its start;
+   * `timed` false for a batch, whose round trip grows with its size and is not judged.
+   */
+  answered(result: AttemptResult, sentAt: number, fresh: boolean, timed = true): void {
     if (this.#adaptive === undefined || result.outage !== undefined) return;
     const now = performance.now();
     // A 207 is an answer, but the pushback of its per-record results still counts.
     let pushback = pushbackOf(result.status, result.reason);
     for (const r of result.perRecord ?? []) pushback = pushback === 'throttled' ? pushback : (pushbackOf(r.status, r.reason) ?? pushback);
-    this.#adaptive.sample(now - sentAt, pushback, this.gate.running, fresh);
+    this.#adaptive.sample(timed ? now - sentAt : Number.NaN, pushback, this.gate.running, fresh);
     this.gate.setMax(this.#adaptive.limit);
   }
 

@@ -241,10 +241,11 @@ export class RouteFlow {
    * Runs one HTTP attempt under flow control: waits while the route is paused, for a ramp-up
    * slot and for a rate-limit token, checks that the route's dependencies are `ready` (an
    * outage pauses the route and the record waits), then sends through the breaker. `fresh`
-   * says the record has not failed yet: only then is its failure evidence of an outage.
+   * says the record has not failed yet: only then is its failure evidence of an outage;
+   * `batch` that the request carries several records (the adaptive limit does not judge its time).
    * Resolves undefined only when `signal` aborted (the record was abandoned).
    */
-  async attempt(send: Send, signal: AbortSignal, ready: Ready | undefined, fresh: boolean): Promise<FlowAttempt | undefined> {
+  async attempt(send: Send, signal: AbortSignal, ready: Ready | undefined, fresh: boolean, batch = false): Promise<FlowAttempt | undefined> {
     // A record that failed before waits while the breaker is half-open, for a fresh record to
     // probe; when none comes within resetTimeout it may probe itself.
     let mayProbe = false;
@@ -278,7 +279,7 @@ export class RouteFlow {
           continue;
         }
         this.#note(result, fresh, sentAt);
-        this.#bound.answered(result, sentAt, fresh);
+        this.#bound.answered(result, sentAt, fresh, !batch);
         // A token refresh that failed halfway through an attempt (after a 401).
         if (result.outage !== undefined) this.#pauseFor(result.outage);
         const outage = result.verdict === Verdict.transient && (this.#reasons.size > 0 || this.#epoch !== epoch);

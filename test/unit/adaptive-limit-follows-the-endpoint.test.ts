@@ -101,3 +101,25 @@ describe('AdaptiveLimit when the endpoint becomes slower for good', () => {
     expect(limit.limit).toBe(64);
   });
 });
+
+describe('AdaptiveLimit when latency says nothing about the endpoint', () => {
+  it('grows while this process is saturated, however slow the round trips, instead of shrinking', () => {
+    let busy = 0.95;
+    const limit = new AdaptiveLimit({ min: 1, max: 256, selfBusy: () => busy });
+    feed(limit, 200, 1);
+    // Round trips of 30 ms against a 1 ms floor would shrink it, were the event loop not full.
+    feed(limit, 5000, 30);
+    expect(limit.limit).toBe(256);
+    busy = 0.3;
+    feed(limit, 3000, 30);
+    expect(limit.limit).toBeLessThan(256);
+  });
+
+  it('grows batches (blind answers) one by one until pushback cuts them', () => {
+    const limit = new AdaptiveLimit({ min: 1, max: 64 });
+    for (let i = 0; i < 3000; i++) limit.sample(Number.NaN, undefined, limit.limit);
+    expect(limit.limit).toBe(64);
+    for (let i = 0; i < 64; i++) limit.sample(Number.NaN, 'throttled', 64);
+    expect(limit.limit).toBe(Math.floor(64 * 0.8));
+  });
+});
