@@ -128,6 +128,34 @@ describe('batched delivery', () => {
     expect(dead[0]!.headers['bridge-error']).toContain('field "fate" is invalid');
   }, 60_000);
 
+  test('retry tiers batch the same way: records failed in one batch come back due, together, with their original coordinates', async ({ cluster, kafka, sink, bridges }) => {
+    const { topic, retry } = await createRouteTopics(cluster, 'batch-tier', { tiers: 1 });
+    await produce(kafka, topic, Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ i }) })));
+    const seen = new Set<string>();
+    sink.responder = (req) => {
+      const results = envelopes(req).map((e) => {
+        const first = !seen.has(e.idempotencyKey);
+        seen.add(e.idempotencyKey);
+        return { status: first ? 503 : 200 };
+      });
+      return { status: 207, body: JSON.stringify(results) };
+    };
+    const groupId = uniqueTopic('group');
+    const { bridge } = await bridges.inProcess(
+      testConfig({ bootstrap: cluster.bootstrap, groupId, routes: [{ topics: [topic], url: sink.url, attempts: 1, retry: { delays: ['1s'] }, batch: batch('json-array', 10) }] }),
+    );
+    await waitFor('every record delivered from the retry tier', () => sink.requests.length >= 2 && seen.size === 10 && sink.requests.slice(1).reduce((n, r) => n + envelopes(r).length, 0) >= 10, 30_000, 100);
+    await waitFor('main and retry groups committed', async () => (await fullyCommitted(kafka, groupId, topic)) && (await fullyCommitted(kafka, `${groupId}-retry`, retry[0]!)), 20_000, 250);
+    await bridge.stop();
+    const [first, ...fromRetry] = sink.requests;
+    expect(envelopes(first!)).toHaveLength(10);
+    // The retry tier sent them in batches too (fewer requests than records), each envelope with its original coordinates.
+    expect(fromRetry.length).toBeLessThan(10);
+    const retried = fromRetry.flatMap(envelopes);
+    expect(retried.map((e) => e.idempotencyKey).sort()).toEqual(envelopes(first!).map((e) => e.idempotencyKey).sort());
+    for (const e of retried) expect(e.topic).toBe(topic);
+  }, 60_000);
+
   test('a 207 the bridge cannot read fails the whole batch, which is sent again under the same key', async ({ cluster, kafka, sink, bridges }) => {
     const { topic } = await createRouteTopics(cluster, 'batch-207-bad');
     await produce(kafka, topic, Array.from({ length: 5 }, (_, i) => ({ key: `k${i}`, value: JSON.stringify({ i }) })));
