@@ -67,7 +67,7 @@ export class BridgeMetrics {
     this.retryPublished = counter('retry_published_total', 'Copies acknowledged on a retry topic, by tier (1 = first retry topic).', ['route', 'tier']);
     this.dltPublished = counter('dlt_published_total', 'Copies acknowledged on the dead-letter topic, by reason.', ['route', 'reason']);
     this.copyFailures = counter('copy_failures_total', 'Retry/dead-letter copies Kafka did not acknowledge (each is written again; the record is not finished).', ['route']);
-    this.commits = counter('offset_commits_total', 'Offset commits, by consumer and result.', ['consumer', 'result']);
+    this.commits = counter('offset_commits_total', 'Offset commits by consumer: ok counts partition offsets committed (one commit moving 8 partitions counts 8), failed counts commits refused.', ['consumer', 'result']);
     this.offsetResets = counter('offset_resets_total', 'Times kafkajs reset an out-of-range offset (to the earliest record).', ['topic', 'partition']);
     this.consumerRestarts = counter('consumer_restarts_total', 'Times kafkajs restarted a crashed consumer.', ['consumer']);
     this.retryDueWait = new Histogram({
