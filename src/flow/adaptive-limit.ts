@@ -33,7 +33,9 @@
  * One exception to the latency rule: while this process's own event loop is saturated, round
  * trips grow because answers wait for us, not because the endpoint queues, and shrinking
  * would only take away the concurrency that amortises our per-turn costs (the benchmark's
- * 0 ms sink ran 22% slower so). Then a used limit grows, as a fixed maxInFlight would.
+ * 0 ms sink ran 22% slower so). Then a used limit grows, as a fixed maxInFlight would, as
+ * long as no fresh answer in the window pushed back (a busy bridge in front of an endpoint
+ * that sheds load with 503s grew past its cliff otherwise).
  *
  * `learned` is the limit of the last window with no drop and no congestion: an outage drives
  * the limit down to `min`, and after it the route resumes towards what the endpoint took
@@ -158,8 +160,9 @@ export class AdaptiveLimit {
     } else if (this.#selfBusy() > SATURATED) {
       // Our own event loop is the bottleneck: the round trips wait in our queue, not the
       // endpoint's. More requests in flight then amortise per-turn costs (more answers read per
-      // socket wake-up), so a used limit grows, as a fixed maxInFlight would let it.
-      if (this.#used) this.#limit = this.#clamp(this.#limit + Math.sqrt(this.#limit));
+      // socket wake-up), so a used limit grows, as a fixed maxInFlight would let it; but only
+      // while the endpoint pushes back not at all, or a busy bridge would walk off a cliff.
+      if (this.#used && this.#freshThrottled + this.#freshRefused === 0) this.#limit = this.#clamp(this.#limit + Math.sqrt(this.#limit));
     } else if (mean <= this.#floor * GROW_BELOW + SLACK_MS) {
       if (this.#used) this.#limit = this.#clamp(this.#limit + (this.#sinceOverload < CALM_WINDOWS ? 1 : Math.sqrt(this.#limit)));
       this.#learned = this.#limit;

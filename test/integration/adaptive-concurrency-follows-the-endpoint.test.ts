@@ -72,8 +72,8 @@ describe('adaptive concurrency', () => {
     expect(Math.max(...settled)).toBeLessThanOrEqual(2 * CAPACITY);
     // A cliff gives no warning: the limit finds it by touching it. And 503s cut only when most
     // fresh answers are 503 (records failing on their own must not drive the limit down), so
-    // the bouncing slots above the cliff answer about a fifth of the requests.
-    expect(shareTurnedAway).toBeLessThan(0.25);
+    // the bouncing slots above the cliff answer a fifth to a third of the requests.
+    expect(shareTurnedAway).toBeLessThan(0.35);
 
     fragile = false;
     await waitFor('the limit grows back', async () => (await concurrencyLimit(bridge.port)) >= 4 * CAPACITY, 30_000, 100);

@@ -115,6 +115,15 @@ describe('AdaptiveLimit when latency says nothing about the endpoint', () => {
     expect(limit.limit).toBeLessThan(256);
   });
 
+  it('does not grow while saturated if the endpoint pushes back at all', () => {
+    const limit = new AdaptiveLimit({ min: 1, max: 256, selfBusy: () => 0.95 });
+    feed(limit, 200, 1);
+    const before = limit.limit;
+    // One fresh answer in ten refused: not a majority (no cut), but no growth either.
+    for (let i = 0; i < 3000; i++) limit.sample(30, i % 10 === 0 ? 'refused' : undefined, limit.limit);
+    expect(limit.limit).toBe(before);
+  });
+
   it('grows batches (blind answers) one by one until pushback cuts them', () => {
     const limit = new AdaptiveLimit({ min: 1, max: 64 });
     for (let i = 0; i < 3000; i++) limit.sample(Number.NaN, undefined, limit.limit);
