@@ -21,7 +21,7 @@ import { BridgeError, ErrorCodes } from './errors.ts';
 import type { GroupConsumer } from './kafka/group-consumer.ts';
 import { consumerGroups } from './kafka/consumer-groups.ts';
 import { consumersFor, type ConsumerWiring, type GroupConsumers, type RouteDispatchers } from './kafka/route-consumers.ts';
-import { seedFromGroup } from './kafka/seed-offsets.ts';
+import { seedGroups, type Seed } from './kafka/seed-offsets.ts';
 import { createKafka } from './kafka/kafka-client.ts';
 import { findMissingTopics, missingTopicsError } from './kafka/preflight.ts';
 import { Lifecycle } from './ops/lifecycle.ts';
@@ -131,16 +131,17 @@ export class Bridge {
         onRestart: () => this.metrics.consumerRestarts.inc({ consumer: name }),
       }),
     };
+    const seeds: Seed[] = [];
+    const main = this.config.kafka.groupId;
     for (const group of consumerGroups(this.config)) {
-      const names = new Set(group.routes.map((r) => r.name));
-      this.#groups.push(consumersFor(group, this.#routes.filter((p) => names.has(p.route.name)), wiring));
-      if (!group.isDefault) {
-        const main = this.config.kafka.groupId;
-        const retryTopics = this.#routes.filter((p) => names.has(p.route.name)).flatMap((p) => p.topology.retryTopics);
-        await seedFromGroup(this.#kafka, group.groupId, main, [...new Set(group.routes.flatMap((r) => r.topics))], this.logger);
-        if (retryTopics.length > 0) await seedFromGroup(this.#kafka, group.retryGroupId, `${main}-retry`, retryTopics, this.logger);
-      }
+      const parts = this.#routes.filter((p) => group.routes.includes(p.route));
+      this.#groups.push(consumersFor(group, parts, wiring));
+      if (group.isDefault) continue;
+      seeds.push({ groupId: group.groupId, fromGroupId: main, topics: [...new Set(group.routes.flatMap((r) => r.topics))] });
+      const retryTopics = parts.flatMap((p) => p.topology.retryTopics);
+      if (retryTopics.length > 0) seeds.push({ groupId: group.retryGroupId, fromGroupId: `${main}-retry`, topics: retryTopics });
     }
+    await seedGroups(this.#kafka, seeds, this.logger);
     // Flow first: a route whose endpoint is down at start is paused before its consumer
     // joins the group, so a restarted instance never bursts into an outage.
     await Promise.all(this.#routes.map((p) => p.flow.start()));
@@ -157,9 +158,14 @@ export class Bridge {
     return this.#groups.flatMap((g) => (g.retry === undefined ? [g.main] : [g.main, g.retry]));
   }
 
+  /** The consumers of the group that reads `route`'s topics. */
+  #groupOf(route: RouteConfig): GroupConsumers | undefined {
+    return this.#groups.find((group) => group.group.routes.includes(route));
+  }
+
   /** The consumers that read `route`'s topics, by name. */
-  #consumersOf(route: string): { name: string; consumer: GroupConsumer }[] {
-    const g = this.#groups.find((group) => group.group.routes.some((r) => r.name === route));
+  #consumersOf(route: RouteConfig): { name: string; consumer: GroupConsumer }[] {
+    const g = this.#groupOf(route);
     if (g === undefined) return [];
     return [{ name: g.group.name, consumer: g.main }, ...(g.retry === undefined ? [] : [{ name: g.group.retryName, consumer: g.retry }])];
   }
@@ -171,7 +177,7 @@ export class Bridge {
    */
   #flowFor(route: RouteConfig, retryTopics: readonly string[]): RouteFlow {
     const apply = (fn: (consumer: GroupConsumer, topics: readonly string[]) => void): void => {
-      const g = this.#groups.find((group) => group.group.routes.includes(route));
+      const g = this.#groupOf(route);
       if (g === undefined) return;
       fn(g.main, route.topics);
       if (g.retry !== undefined) fn(g.retry, retryTopics);
@@ -197,7 +203,7 @@ export class Bridge {
     return routeStatuses(
       this.#routes.map((p) => ({
         name: p.route.name,
-        consumers: this.#consumersOf(p.route.name),
+        consumers: this.#consumersOf(p.route),
         topics: [...p.route.topics, ...p.topology.retryTopics],
         inFlight: () => p.main.inFlight + p.retry.inFlight,
         concurrencyLimit: () => p.flow.concurrency.limit,

@@ -51,8 +51,8 @@ export class BatchDelivery {
     for (const record of records) {
       this.#events.emit('received', { route, record });
       const early = preflight(record, this.#route, this.#parts.filter);
-      if (early === 'discard' || early === 'filtered') {
-        this.#events.emit('finished', { route, record, outcome: early === 'discard' ? Outcome.discarded : Outcome.filtered, result: undefined });
+      if (typeof early === 'string') {
+        this.#events.emit('finished', { route, record, outcome: early, result: undefined });
       } else if (early !== undefined) {
         this.#events.emit('attempted', { route, record, attempt: record.priorAttempts, result: early, durationMs: 0 });
         steps.push(escalate(this.#parts, record, early, record.priorAttempts, signal));

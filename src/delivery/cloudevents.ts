@@ -16,7 +16,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { CloudEventsConfig } from '../config/types.ts';
 import type { BridgeRecord } from '../kafka/record.ts';
-import { idempotencyKey } from '../kafka/record.ts';
+import { headerText, idempotencyKey } from '../kafka/record.ts';
+import { NOT_JSON, parseJsonText } from './json-text.ts';
 
 export interface CloudEvent {
   /** Context attributes and extensions, as strings, in the order they go out. */
@@ -28,16 +29,6 @@ export interface CloudEvent {
 
 const STRUCTURED_KAFKA = 'application/cloudevents+json';
 const ATTRIBUTE_NAME = /^[a-z0-9]{1,20}$/;
-
-function headerText(record: BridgeRecord, name: string): string | undefined {
-  for (const key in record.headers) {
-    if (key.toLowerCase() !== name) continue;
-    const raw = record.headers[key];
-    const first = Array.isArray(raw) ? raw[0] : raw;
-    if (first !== undefined) return typeof first === 'string' ? first : first.toString('utf8');
-  }
-  return undefined;
-}
 
 /** The CloudEvent a record stands for. */
 export function toCloudEvent(record: BridgeRecord, settings: CloudEventsConfig, sourceHost: string): CloudEvent {
@@ -109,20 +100,11 @@ export function structuredBody(event: CloudEvent): Buffer {
   else if (event.data !== null) {
     const utf8 = isUtf8(event.data);
     const text = utf8 ? event.data.toString('utf8') : '';
-    if (utf8 && isJsonType(event.attributes.get('datacontenttype')) && parsesAsJson(text)) parts.push(`"data":${text}`);
+    if (utf8 && isJsonType(event.attributes.get('datacontenttype')) && parseJsonText(text) !== NOT_JSON) parts.push(`"data":${text}`);
     else if (utf8) parts.push(`"data":${JSON.stringify(text)}`);
     else parts.push(`"data_base64":"${event.data.toString('base64')}"`);
   }
   return Buffer.from(`{${parts.join(',')}}`, 'utf8');
-}
-
-function parsesAsJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -13,7 +13,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { BridgeRecord } from '../kafka/record.ts';
 import { idempotencyKey } from '../kafka/record.ts';
-import { BRIDGE_HEADERS, HOP_BY_HOP_HEADERS } from './request-headers.ts';
+import { NOT_JSON, parseJsonText } from './json-text.ts';
+import { isForwarded } from './request-headers.ts';
 
 export type Encoding = 'json' | 'utf8' | 'base64';
 
@@ -21,27 +22,9 @@ export type Encoding = 'json' | 'utf8' | 'base64';
 function encodeBytes(bytes: Buffer, tryJson: boolean, oneLine: boolean): [string, Encoding] {
   if (!isUtf8(bytes)) return [`"${bytes.toString('base64')}"`, 'base64'];
   const text = bytes.toString('utf8');
-  if (tryJson && looksLikeJson(text)) {
-    try {
-      JSON.parse(text);
-      // Outside strings JSON may hold raw line breaks only as whitespace: one line for ndjson.
-      return [oneLine ? text.replace(/[\r\n]/g, ' ') : text, 'json'];
-    } catch {
-      // Not JSON after all: a string.
-    }
-  }
+  // Outside strings JSON may hold raw line breaks only as whitespace: one line for ndjson.
+  if (tryJson && parseJsonText(text) !== NOT_JSON) return [oneLine ? text.replace(/[\r\n]/g, ' ') : text, 'json'];
   return [JSON.stringify(text), 'utf8'];
-}
-
-/** Skips JSON.parse for text that cannot be JSON (the common case for plain strings). */
-function looksLikeJson(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) continue;
-    // { [ " - digit t f n
-    return c === 0x7b || c === 0x5b || c === 0x22 || c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e;
-  }
-  return false;
 }
 
 /** The allowlisted headers as a JSON object: one value as a string, several as an array. */
@@ -50,7 +33,7 @@ function encodeHeaders(record: BridgeRecord, forward: ReadonlySet<string>): stri
   const out: Record<string, string | string[]> = {};
   for (const name in record.headers) {
     const lower = name.toLowerCase();
-    if (!forward.has(lower) || HOP_BY_HOP_HEADERS.has(lower) || BRIDGE_HEADERS.has(lower)) continue;
+    if (!isForwarded(lower, forward)) continue;
     const raw = record.headers[name];
     const values = (Array.isArray(raw) ? raw : [raw]).filter((v) => v !== undefined).map((v) => (typeof v === 'string' ? v : v.toString('utf8')));
     if (values.length === 0) continue;

@@ -14,15 +14,18 @@ import type { EvidenceMark, RouteFlow } from '../flow/route-flow.ts';
 import type { HttpEndpoint } from './http-endpoint.ts';
 import { Outcome, Verdict, type AttemptResult } from './outcome.ts';
 
+/** Outcomes a record gets on purpose, without a request. */
+export type Dropped = typeof Outcome.filtered | typeof Outcome.discarded;
+
 /**
  * Decides, before any HTTP, whether a record is sent at all: `filtered` (the route's filter
- * does not want it), `discard` (a tombstone the route drops), a permanent failure (it cannot
+ * does not want it), `discarded` (a tombstone the route drops), a permanent failure (it cannot
  * become a request), or undefined: send it.
  */
-export function preflight(record: BridgeRecord, route: RouteConfig, filter: RecordFilter | undefined): AttemptResult | 'discard' | 'filtered' | undefined {
-  if (filter !== undefined && !filter(record)) return 'filtered';
+export function preflight(record: BridgeRecord, route: RouteConfig, filter: RecordFilter | undefined): AttemptResult | Dropped | undefined {
+  if (filter !== undefined && !filter(record)) return Outcome.filtered;
   if (record.value === null && route.nullValue !== 'deliver') {
-    if (route.nullValue === 'discard') return 'discard';
+    if (route.nullValue === 'discard') return Outcome.discarded;
     return { verdict: Verdict.permanent, reason: 'null-value', message: 'record has no value (tombstone)' };
   }
   if (record.value !== null && record.value.length > route.endpoint.maxBodyBytes) {
@@ -52,8 +55,8 @@ export class RecordDelivery {
     const route = this.#route.name;
     this.#events.emit('received', { route, record });
     const early = preflight(record, this.#route, this.#parts.filter);
-    if (early === 'discard' || early === 'filtered') {
-      this.#events.emit('finished', { route, record, outcome: early === 'discard' ? Outcome.discarded : Outcome.filtered, result: undefined });
+    if (typeof early === 'string') {
+      this.#events.emit('finished', { route, record, outcome: early, result: undefined });
       return;
     }
     let result: AttemptResult;

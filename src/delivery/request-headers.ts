@@ -42,6 +42,11 @@ export const BRIDGE_HEADERS: ReadonlySet<string> = new Set([
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/** Whether a Kafka header (`lower`: its name in lower case) goes to the endpoint: allowlisted, and neither hop-by-hop nor the bridge's own. */
+export function isForwarded(lower: string, forward: ReadonlySet<string>): boolean {
+  return forward.has(lower) && !HOP_BY_HOP_HEADERS.has(lower) && !BRIDGE_HEADERS.has(lower);
+}
+
 /** True for a header value HTTP can carry: no control characters except tab. */
 export function isValidHeaderValue(value: string): boolean {
   for (let i = 0; i < value.length; i++) {
@@ -116,7 +121,7 @@ export function buildRequestHeaders(
   if (plan.forward.size > 0) {
     for (const name in record.headers) {
       const lower = name.toLowerCase();
-      if (!plan.forward.has(lower) || HOP_BY_HOP_HEADERS.has(lower) || BRIDGE_HEADERS.has(lower)) continue;
+      if (!isForwarded(lower, plan.forward)) continue;
       const raw = record.headers[name];
       const values = Array.isArray(raw) ? raw : [raw];
       for (const v of values) {

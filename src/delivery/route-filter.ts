@@ -7,7 +7,8 @@
 import { isUtf8 } from 'node:buffer';
 import { isDeepStrictEqual } from 'node:util';
 import type { FilterConfig } from '../config/types.ts';
-import type { BridgeRecord } from '../kafka/record.ts';
+import { NOT_JSON, parseJsonText } from './json-text.ts';
+import { headerValues, type BridgeRecord } from '../kafka/record.ts';
 
 /** True when the record should be delivered. */
 export type RecordFilter = (record: BridgeRecord) => boolean;
@@ -20,36 +21,17 @@ export function compileFilter(config: FilterConfig): RecordFilter | undefined {
   if (key === undefined && headers.length === 0 && value.length === 0) return undefined;
   return (record) => {
     if (key !== undefined && (record.key === null || !isUtf8(record.key) || !key.test(record.key.toString('utf8')))) return false;
-    for (const [name, pattern] of headers) if (!headerMatches(record, name, pattern)) return false;
+    for (const [name, pattern] of headers) {
+      if (!headerValues(record, name).some((v) => pattern.test(typeof v === 'string' ? v : v.toString('utf8')))) return false;
+    }
     if (value.length === 0) return true;
-    const parsed = parseJson(record.value);
+    const parsed = record.value === null || !isUtf8(record.value) ? NOT_JSON : parseJsonText(record.value.toString('utf8'));
     if (parsed === NOT_JSON) return false;
     return value.every(([tokens, expected]) => isDeepStrictEqual(resolve(parsed, tokens), expected));
   };
 }
 
-function headerMatches(record: BridgeRecord, name: string, pattern: RegExp): boolean {
-  for (const key in record.headers) {
-    if (key.toLowerCase() !== name) continue;
-    const raw = record.headers[key];
-    for (const v of Array.isArray(raw) ? raw : [raw]) {
-      if (v !== undefined && pattern.test(typeof v === 'string' ? v : v.toString('utf8'))) return true;
-    }
-  }
-  return false;
-}
-
-const NOT_JSON = Symbol('not JSON');
 const MISSING = Symbol('missing');
-
-function parseJson(value: Buffer | null): unknown {
-  if (value === null || !isUtf8(value)) return NOT_JSON;
-  try {
-    return JSON.parse(value.toString('utf8'));
-  } catch {
-    return NOT_JSON;
-  }
-}
 
 /** RFC 6901: "" is the whole document; "/a/b" the tokens a, b, with ~1 for "/" and ~0 for "~". */
 function pointerTokens(pointer: string): string[] {

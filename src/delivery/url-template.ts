@@ -13,7 +13,7 @@
  * or `..` as a whole path segment with reason `template-invalid`, because URL parsers take
  * those, encoded or not (`%2E%2E`), as "this directory" and "the parent directory".
  */
-import type { BridgeRecord } from '../kafka/record.ts';
+import { headerValues, type BridgeRecord } from '../kafka/record.ts';
 import { RecordRejection } from './request-headers.ts';
 
 const PLACEHOLDER = /\{([^{}]*)\}/g;
@@ -49,16 +49,6 @@ export function hasPlaceholders(url: string): boolean {
   return new RegExp(PLACEHOLDER.source).test(splitOrigin(url)[1]);
 }
 
-function header(record: BridgeRecord, name: string): Buffer | string | undefined {
-  for (const key in record.headers) {
-    if (key.toLowerCase() !== name) continue;
-    const raw = record.headers[key];
-    const first = Array.isArray(raw) ? raw[0] : raw;
-    if (first !== undefined) return first;
-  }
-  return undefined;
-}
-
 function valueOf(name: string): (record: BridgeRecord) => Buffer | string | undefined {
   switch (name) {
     case 'topic':
@@ -71,7 +61,7 @@ function valueOf(name: string): (record: BridgeRecord) => Buffer | string | unde
       return (r) => r.key ?? undefined;
     default: {
       const headerName = name.slice('header:'.length).toLowerCase();
-      return (r) => header(r, headerName);
+      return (r) => headerValues(r, headerName)[0];
     }
   }
 }

@@ -149,22 +149,22 @@ export class AdaptiveLimit {
   #closeWindow(): void {
     const mean = this.#count === 0 ? Number.POSITIVE_INFINITY : this.#sum / this.#count;
     this.#sinceOverload++;
-    const throttled = this.#freshThrottled > this.#fresh * THROTTLED_SHARE;
-    if (this.#fresh > 0 && (throttled || this.#freshThrottled + this.#freshRefused > this.#fresh * REFUSED_SHARE)) {
+    const pushback = this.#freshThrottled + this.#freshRefused;
+    if (this.#freshThrottled > this.#fresh * THROTTLED_SHARE || pushback > this.#fresh * REFUSED_SHARE) {
       this.#sinceOverload = 0;
       this.#limit = this.#clamp(this.#limit * DROP_FACTOR);
     } else if (this.#count === 0) {
       // No round trip to judge. Batches (blind answers) grow additively until pushback, the
       // rest of AIMD; answers of records failing again say nothing about the endpoint.
-      if (this.#blind > 0 && this.#used) this.#limit = this.#clamp(this.#limit + 1);
+      if (this.#blind > 0) this.#grow(1);
     } else if (this.#selfBusy() > SATURATED) {
       // Our own event loop is the bottleneck: the round trips wait in our queue, not the
       // endpoint's. More requests in flight then amortise per-turn costs (more answers read per
       // socket wake-up), so a used limit grows, as a fixed maxInFlight would let it; but only
       // while the endpoint pushes back not at all, or a busy bridge would walk off a cliff.
-      if (this.#used && this.#freshThrottled + this.#freshRefused === 0) this.#limit = this.#clamp(this.#limit + Math.sqrt(this.#limit));
+      if (pushback === 0) this.#grow(Math.sqrt(this.#limit));
     } else if (mean <= this.#floor * GROW_BELOW + SLACK_MS) {
-      if (this.#used) this.#limit = this.#clamp(this.#limit + (this.#sinceOverload < CALM_WINDOWS ? 1 : Math.sqrt(this.#limit)));
+      this.#grow(this.#sinceOverload < CALM_WINDOWS ? 1 : Math.sqrt(this.#limit));
       this.#learned = this.#limit;
     } else if (mean >= this.#floor * SHRINK_ABOVE + SLACK_MS) {
       this.#limit = this.#clamp(this.#limit * CONGESTION_FACTOR);
@@ -178,6 +178,11 @@ export class AdaptiveLimit {
       this.#windowsInPeriod = 0;
     }
     this.#resetWindow();
+  }
+
+  /** Growth needs demand: only a window that used its limit grows it. */
+  #grow(step: number): void {
+    if (this.#used) this.#limit = this.#clamp(this.#limit + step);
   }
 
   #resetWindow(): void {

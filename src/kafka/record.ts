@@ -29,6 +29,23 @@ export interface BridgeRecord extends Coordinates {
   readonly dueAt: number;
 }
 
+/** Every value of the Kafka header `name` (lower case), whatever case the record spells it in. */
+export function headerValues(record: BridgeRecord, name: string): (Buffer | string)[] {
+  const out: (Buffer | string)[] = [];
+  for (const key in record.headers) {
+    if (key.toLowerCase() !== name) continue;
+    const raw = record.headers[key];
+    for (const v of Array.isArray(raw) ? raw : [raw]) if (v !== undefined) out.push(v);
+  }
+  return out;
+}
+
+/** The first value of the Kafka header `name` (lower case) as UTF-8 text, or undefined. */
+export function headerText(record: BridgeRecord, name: string): string | undefined {
+  const first = headerValues(record, name)[0];
+  return first === undefined || typeof first === 'string' ? first : first.toString('utf8');
+}
+
 export function idempotencyKey(origin: Coordinates): string {
   return `${origin.topic}-${origin.partition}-${origin.offset}`;
 }
