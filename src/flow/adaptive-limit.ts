@@ -11,15 +11,19 @@
  *   mean RTT ≤ floor × 1.2 + 1 ms,      → limit + √limit   (queues are not building: there is
  *     and the window used its limit       room, and demand to use it), or limit + 1 within 100
  *                                         windows of a cut for pushback: near a cliff, probe gently
- *   mean RTT ≥ floor × 1.5 + 1 ms       → limit × 0.9      (requests queue at the endpoint)
+ *   mean RTT ≥ floor × 1.5 + 1 ms       → limit × 0.9      (requests queue at the endpoint),
+ *                                         but not below the start (16): see below
  *   in between                          → hold
  *
  * The tolerances are tight because past the knee of an endpoint that slows down with load,
  * each request more costs throughput (the benchmark's fragile endpoint loses 6% per request);
  * the 1 ms of slack keeps a very fast endpoint from being read as congested by the few
- * milliseconds our own event loop adds under load. An endpoint whose normal latency moved up
- * for good drives the limit down to min; the lowest RTT of a period of FLOOR_PERIOD_WINDOWS
- * windows spent there becomes the floor, so it is not taken for a congested one for ever.
+ * milliseconds our own event loop adds under load. Latency alone never takes the limit below
+ * its start: a round trip is also slow when this process is starved of CPU by neighbours, and
+ * only pushback (429, 503…) proves the endpoint wants fewer. An endpoint whose normal latency
+ * moved up for good drives the limit down to its start; the lowest RTT of a period of
+ * FLOOR_PERIOD_WINDOWS windows spent there becomes the floor, so it is not taken for a
+ * congested one for ever.
  * Growth needs demand: a route that never fills its limit learns nothing about a larger one,
  * and must not drift up to maxInFlight while idle.
  *
@@ -80,6 +84,8 @@ export class AdaptiveLimit {
   readonly #min: number;
   readonly #max: number;
   readonly #selfBusy: () => number;
+  /** Where the limit starts; latency alone never takes it lower. */
+  readonly #start: number;
   #limit: number;
   #learned: number;
   #floor = Number.POSITIVE_INFINITY;
@@ -103,6 +109,7 @@ export class AdaptiveLimit {
     this.#max = Math.max(this.#min, options.max);
     this.#selfBusy = options.selfBusy ?? (() => 0);
     this.#limit = this.#clamp(INITIAL_LIMIT);
+    this.#start = this.#limit;
     this.#learned = this.#limit;
   }
 
@@ -167,13 +174,16 @@ export class AdaptiveLimit {
       this.#grow(this.#sinceOverload < CALM_WINDOWS ? 1 : Math.sqrt(this.#limit));
       this.#learned = this.#limit;
     } else if (mean >= this.#floor * SHRINK_ABOVE + SLACK_MS) {
-      this.#limit = this.#clamp(this.#limit * CONGESTION_FACTOR);
+      // Latency alone never takes the limit below where it started: pushback can, but a round
+      // trip may also be slow because this process was starved of CPU by its neighbours, and
+      // a limit of 1 or 2 on that evidence stalled a route on a loaded machine (fault S17 in CI).
+      this.#limit = Math.max(this.#limit * CONGESTION_FACTOR, Math.min(this.#limit, this.#start));
     }
     if (++this.#windowsInPeriod >= FLOOR_PERIOD_WINDOWS) {
       // Near min, latency is what the endpoint takes with nothing queued: if that moved up
       // for good, it is the new floor. Higher up the period's lowest RTT includes queueing,
       // and taking it as the floor would let the limit climb past the knee period by period.
-      if (this.#limit <= 2 * this.#min) this.#floor = this.#periodFloor;
+      if (this.#limit <= Math.max(2 * this.#min, this.#start)) this.#floor = this.#periodFloor;
       this.#periodFloor = Number.POSITIVE_INFINITY;
       this.#windowsInPeriod = 0;
     }

