@@ -8,8 +8,10 @@
 # Stage 1 installs the production dependencies with npm; stage 2 is a distroless Node.js 24
 # runtime (no shell, no package manager, no npm) holding only what runs: the dependencies,
 # bin/, src/ and package*.json. Node 24 runs the TypeScript sources directly (type
-# stripping), so there is no build step. No dependency has a native addon, so the modules
-# installed on Debian 12 slim run unchanged on the Debian 12 distroless image.
+# stripping), so there is no build step. The two native codecs (snappy, lz4-napi) come as
+# prebuilt binaries in npm packages of their own, chosen by npm for the build platform
+# (glibc, x64 or arm64), so the modules installed on Debian 12 slim run unchanged on the
+# Debian 12 distroless image.
 #
 # Read-only root filesystem: at run time the bridge writes nothing to disk (logs go to
 # stdout, state lives in Kafka), so the container runs with a read-only root filesystem
@@ -28,7 +30,7 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 # --omit=dev: no test or lint tooling in the image. --ignore-scripts: no dependency needs an
-# install script, and none gets to run one.
+# install script (the codecs' binaries are plain optional dependencies), and none gets to run one.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 # --- stage 2: runtime --------------------------------------------------------------------

@@ -23,7 +23,7 @@ import { consumerGroups } from './kafka/consumer-groups.ts';
 import { consumersFor, type ConsumerWiring, type GroupConsumers, type RouteDispatchers } from './kafka/route-consumers.ts';
 import { seedGroups, type Seed } from './kafka/seed-offsets.ts';
 import { createKafka } from './kafka/kafka-client.ts';
-import { findMissingTopics, missingTopicsError } from './kafka/preflight.ts';
+import { missingTopicsError, preflight } from './kafka/preflight.ts';
 import { Lifecycle } from './ops/lifecycle.ts';
 import { createLogger, type Logger } from './ops/logger.ts';
 import { BridgeMetrics } from './ops/metrics.ts';
@@ -81,7 +81,7 @@ export class Bridge {
         this.logger.error({ topic, partition }, 'offset out of range: kafkajs reset the partition to its earliest offset');
       },
     });
-    this.#producer = new KafkaCopyProducer(this.#kafka, config.kafka.idempotentProducer);
+    this.#producer = new KafkaCopyProducer(this.#kafka, config.kafka.idempotentProducer, config.kafka.producer.compression);
   }
 
   static async start(config: BridgeConfig, options: BridgeOptions = {}): Promise<Bridge> {
@@ -97,8 +97,9 @@ export class Bridge {
   }
 
   async #start(): Promise<void> {
-    const missing = await findMissingTopics(this.#kafka, this.config);
+    const { missing, warnings } = await preflight(this.#kafka, this.config);
     if (missing.length > 0) throw missingTopicsError(missing, this.config);
+    for (const warning of warnings) this.logger.warn({ check: 'max.message.bytes' }, warning);
     await this.#producer.connect();
 
     for (const route of this.config.routes) {

@@ -10,7 +10,7 @@ import { Bridge } from './bridge.ts';
 import { loadConfig } from './config/load-config.ts';
 import { BridgeError, ConfigError, ExitStatus } from './errors.ts';
 import { createKafka } from './kafka/kafka-client.ts';
-import { findMissingTopics, missingTopicsError, routeNeeds } from './kafka/preflight.ts';
+import { missingTopicsError, preflight, routeNeeds, type Preflight } from './kafka/preflight.ts';
 import { createLogger } from './ops/logger.ts';
 import { isDltCommand, runDltCommand } from './dlt/dlt-command.ts';
 
@@ -62,18 +62,19 @@ function load(file: string) {
 async function check(file: string): Promise<void> {
   const config = load(file);
   const logger = createLogger('warn');
-  let missing: string[];
+  let found: Preflight;
   try {
-    missing = await findMissingTopics(createKafka(config.kafka, logger), config);
+    found = await preflight(createKafka(config.kafka, logger), config);
   } catch (error) {
     if (error instanceof BridgeError) fail(ExitStatus.failed, `${error.message} (${error.code})`);
     throw error;
   }
-  if (missing.length > 0) {
-    const error = missingTopicsError(missing, config);
+  if (found.missing.length > 0) {
+    const error = missingTopicsError(found.missing, config);
     fail(ExitStatus.failed, `${error.message} (${error.code})`);
   }
   process.stdout.write(`ok: configuration valid, ${config.routes.length} route(s), every topic exists\n`);
+  for (const warning of found.warnings) process.stdout.write(`warning: ${warning}\n`);
   for (const line of routeNeeds(config)) process.stdout.write(`${line}\n`);
 }
 

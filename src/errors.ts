@@ -14,6 +14,8 @@ export const ErrorCodes = {
   KAFKA_AUTH_FAILED: 'KAFKA_AUTH_FAILED',
   /** The Kafka consumer stopped and kafkajs will not restart it. */
   CONSUMER_CRASHED: 'CONSUMER_CRASHED',
+  /** `inspect`/`replay`: a record batch of the topic cannot be read (codec, corrupt bytes); nothing past it was read. */
+  RECORDS_UNREADABLE: 'RECORDS_UNREADABLE',
   /** The dev broker could not be built or started. */
   DEV_BROKER_UNAVAILABLE: 'DEV_BROKER_UNAVAILABLE',
   /** The local Apache Kafka (`npm run kafka`) could not be resolved or started. */

@@ -2,7 +2,8 @@
 # The one installer, shared by ./dev and .ci/run. It installs only what is missing:
 #
 #   tools/setup.sh demo   Node.js 24, gcc and librdkafka's headers (the demo's dev broker), npm ci
-#   tools/setup.sh test   the same, plus openssl, a Java runtime 17+, Maven, Apache Kafka (from
+#   tools/setup.sh test   the same, plus openssl, a JDK 17+ (Kafka, and its Java producer for
+#                         test records), Maven, Apache Kafka (from
 #                         Maven Central, cached), helm (from the Go module proxy, cached)
 #
 # Debian/Ubuntu only for the system packages (apt-get, as root or through sudo). Everything
@@ -28,6 +29,8 @@ command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 if [ "$want" = test ]; then
   command -v openssl >/dev/null 2>&1 || packages+=(openssl)
   bridge_java_ok || packages+=(default-jre-headless)
+  # The tests write records with Kafka's Java producer, compiled once from test/support.
+  command -v "${JAVA_HOME:+$JAVA_HOME/bin/}javac" >/dev/null 2>&1 || packages+=(default-jdk-headless)
   command -v mvn >/dev/null 2>&1 || packages+=(maven)
 fi
 sudo=()

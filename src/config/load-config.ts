@@ -262,6 +262,8 @@ function toBridgeConfig(top: BridgeInput, kafkaSecurity: Pick<KafkaConfig, 'tls'
       connectionTimeout: durationMs(kafka.connectionTimeout),
       requestTimeout: durationMs(kafka.requestTimeout),
       idempotentProducer: kafka.idempotentProducer,
+      producer: { compression: kafka.producer.compression },
+      isolationLevel: kafka.isolationLevel,
       maxConsumerRestarts: kafka.maxConsumerRestarts,
       tls: kafkaSecurity.tls,
       sasl: kafkaSecurity.sasl,

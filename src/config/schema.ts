@@ -13,6 +13,7 @@ import { durationMs } from './duration.ts';
 import { FORMAT } from './formats.ts';
 import { boolean, duration, integer } from './schema-keys.ts';
 import type { KafkaSaslInput, KafkaTlsInput } from './security-shapes.ts';
+import { COMPRESSIONS, ISOLATION_LEVELS, type Compression, type IsolationLevel } from './types.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -30,6 +31,8 @@ export interface KafkaInput {
   connectionTimeout: string;
   requestTimeout: string;
   idempotentProducer: boolean;
+  producer: { compression: Compression };
+  isolationLevel: IsolationLevel;
   maxConsumerRestarts: number;
   tls: KafkaTlsInput;
   sasl: KafkaSaslInput | null;
@@ -97,6 +100,20 @@ export const bridgeSchema: convict.Schema<BridgeInput> = {
     connectionTimeout: duration('Duration: how long to wait for a TCP connection to a broker.', '3s', timeout), // 3 seconds
     requestTimeout: duration('Duration: how long to wait for a broker to answer a request.', '30s', timeout), // 30 seconds
     idempotentProducer: boolean('Produce retry and dead-letter copies with the idempotent producer (experimental in kafkajs).', false),
+    producer: {
+      compression: {
+        doc: 'Compression of retry and dead-letter copies: none, gzip, snappy, lz4 or zstd. The topic\'s own compression.type still applies at rest.',
+        format: FORMAT.oneOf,
+        default: 'none',
+        params: { values: COMPRESSIONS },
+      },
+    },
+    isolationLevel: {
+      doc: 'read_committed: records of aborted transactions are never delivered, open transactions are waited for; read_uncommitted: every record, as written.',
+      format: FORMAT.oneOf,
+      default: 'read_committed',
+      params: { values: ISOLATION_LEVELS },
+    },
     maxConsumerRestarts: integer('How many times kafkajs may restart a crashed consumer (within ten minutes) before the bridge gives up and exits; 0 = never restart.', 10, { min: 0, max: 1000 }), // restarts
     tls: {
       doc: 'TLS to the brokers: { enabled: true, ca?, cert?, key?, servername? } (PEM files, absolute paths). Certificates are always verified.',

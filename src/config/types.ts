@@ -52,6 +52,12 @@ export interface BatchConfig {
   readonly format: BatchFormat;
 }
 
+/** Kafka's compression codecs, by the names Kafka's own clients use. */
+export const COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+export const ISOLATION_LEVELS = ['read_committed', 'read_uncommitted'] as const;
+export type IsolationLevel = (typeof ISOLATION_LEVELS)[number];
+
 export interface KafkaConfig {
   readonly brokers: readonly string[];
   readonly clientId: string;
@@ -67,6 +73,9 @@ export interface KafkaConfig {
   readonly requestTimeout: number;
   /** Use the (experimental in kafkajs) idempotent producer for retry/DLT copies. */
   readonly idempotentProducer: boolean;
+  /** Compression of retry and dead-letter copies. */
+  readonly producer: { readonly compression: Compression };
+  readonly isolationLevel: IsolationLevel;
   /** How many times kafkajs may restart a crashed consumer before the bridge gives up. */
   readonly maxConsumerRestarts: number;
   /** TLS to the brokers; undefined = plaintext. Certificates are always verified. */

@@ -27,15 +27,26 @@ function encodeBytes(bytes: Buffer, tryJson: boolean, oneLine: boolean): [string
   return [JSON.stringify(text), 'utf8'];
 }
 
-/** The allowlisted headers as a JSON object: one value as a string, several as an array. */
+/** A header value that is not UTF-8 text, kept byte for byte. */
+type HeaderValue = string | { base64: string };
+
+function headerValue(v: Buffer | string): HeaderValue {
+  if (typeof v === 'string') return v;
+  return isUtf8(v) ? v.toString('utf8') : { base64: v.toString('base64') };
+}
+
+/**
+ * The allowlisted headers as a JSON object: one value as a string, several (the name repeated
+ * in the record) as an array in record order; a value that is not UTF-8 as `{"base64": …}`.
+ */
 function encodeHeaders(record: BridgeRecord, forward: ReadonlySet<string>): string {
   if (forward.size === 0) return '{}';
-  const out: Record<string, string | string[]> = {};
+  const out: Record<string, HeaderValue | HeaderValue[]> = {};
   for (const name in record.headers) {
     const lower = name.toLowerCase();
     if (!isForwarded(lower, forward)) continue;
     const raw = record.headers[name];
-    const values = (Array.isArray(raw) ? raw : [raw]).filter((v) => v !== undefined).map((v) => (typeof v === 'string' ? v : v.toString('utf8')));
+    const values = (Array.isArray(raw) ? raw : [raw]).filter((v) => v !== undefined).map(headerValue);
     if (values.length === 0) continue;
     const existing = out[lower];
     const merged = existing === undefined ? values : [...(Array.isArray(existing) ? existing : [existing]), ...values];

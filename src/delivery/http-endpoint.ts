@@ -86,7 +86,11 @@ export class HttpEndpoint {
       ...(this.#signer === undefined ? [] : SIGNATURE_HEADERS),
       ...(this.#payload === undefined ? [] : ['content-type']),
     ]);
-    this.#plan = { fixed, forward: new Set(route.forwardHeaders.map((h) => h.toLowerCase()).filter((h) => !own.has(h))) };
+    this.#plan = {
+      fixed,
+      forward: new Set(route.forwardHeaders.map((h) => h.toLowerCase()).filter((h) => !own.has(h))),
+      inBody: route.payload === 'envelope',
+    };
     // The pool is bounded by `connections` (at most maxInFlight): a record waiting for a
     // connection is still counted in flight, so the bound on memory holds end to end.
     // undici follows no redirects unless a redirect interceptor is added, and we add none:

@@ -95,6 +95,11 @@ export interface HeaderPlan {
   readonly fixed: readonly string[];
   /** Lower-case Kafka header names to forward. */
   readonly forward: ReadonlySet<string>;
+  /**
+   * The body carries the forwarded headers byte for byte (envelope): a value HTTP cannot
+   * carry is left out of the request headers instead of failing the record.
+   */
+  readonly inBody: boolean;
 }
 
 export function buildRequestHeaders(
@@ -128,6 +133,7 @@ export function buildRequestHeaders(
         if (v === undefined) continue;
         const text = typeof v === 'string' ? v : v.toString('latin1');
         if (!isValidHeaderValue(text)) {
+          if (plan.inBody) continue;
           return new RecordRejection('invalid-header', `Kafka header "${lower}" has a value HTTP cannot carry`);
         }
         out.push(lower, text);

@@ -7,6 +7,7 @@
 import { Partitioners, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import { sleep } from '../delivery/backoff.ts';
 import { BridgeError, ErrorCodes } from '../errors.ts';
+import { kafkajsCompression } from '../kafka/codecs.ts';
 import { RateLimit } from './rate-limit.ts';
 import type { RecordFilter } from './record-filter.ts';
 import { countInto, ReplayLimit, targetOf, targetTopic, toMessage, type ReplayContext, type ReplayRequest, type ReplaySummary, type Target } from './replay-request.ts';
@@ -157,7 +158,7 @@ export class ReplayCopy {
       const byTopic = new Map<string, Message[]>();
       for (const p of b.pending) byTopic.set(p.target.topic, [...(byTopic.get(p.target.topic) ?? []), p.message]);
       try {
-        await this.#producer!.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+        await this.#producer!.sendBatch({ acks: -1, compression: kafkajsCompression(this.#ctx.config.kafka.producer.compression), topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
       } catch (error) {
         throw failed(`Kafka did not acknowledge replayed records (${messageOf(error)})`, this.#replayed, error);
       }

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { KafkaConfig } from '../config/types.ts';
 import { BridgeError, ErrorCodes } from '../errors.ts';
+import { unreadableOf } from '../kafka/record-set-reader.ts';
 
 /** Offsets [start, end) of one partition. Offsets are decimal strings, as kafkajs has them. */
 export interface PartitionRange {
@@ -195,11 +196,20 @@ export async function readRanges(options: RangeReadOptions): Promise<void> {
     }
     // Records before the position were handled already (a rejoin refetches from the
     // committed offset); records at or after the end belong to the next run.
-    const messages = batch.messages.filter((m) => {
+    const bad = batch.messages.findIndex((m) => unreadableOf(m) !== undefined);
+    const readable = bad < 0 ? batch.messages : batch.messages.slice(0, bad);
+    const messages = readable.filter((m) => {
       const offset = BigInt(m.offset);
       return offset >= p.position && offset < p.end;
     });
-    if (messages.length === 0) return;
+    // A batch tool cannot wait for a fix: it stops at a bad batch (kafkajs would fetch past
+    // it), once the records before it are handled and committed.
+    const u = bad < 0 ? undefined : unreadableOf(batch.messages[bad]!)!;
+    const unreadable = u && new BridgeError(ErrorCodes.RECORDS_UNREADABLE, `cannot read ${topic} partition ${batch.partition} at offsets ${u.firstOffset}-${u.lastOffset}: ${u.reason}`);
+    if (messages.length === 0) {
+      if (unreadable !== undefined) stop(unreadable);
+      return;
+    }
     handling = true;
     try {
       const result = await options.onBatch({
@@ -209,6 +219,7 @@ export async function readRanges(options: RangeReadOptions): Promise<void> {
         commit: (offset) => payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition: batch.partition, offset }] }] }),
       });
       p.position = BigInt(result.next);
+      if (unreadable !== undefined && !result.stop) stop(unreadable);
       if (result.stop || allDone() || signal?.aborted === true) stop();
       if (isDone(p)) consumer.pause([{ topic, partitions: [batch.partition] }]);
     } catch (error) {

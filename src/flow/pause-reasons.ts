@@ -5,6 +5,8 @@
 export const PauseReason = {
   /** A partition's backlog waits for room in its share or for a due time (partition-level). */
   backlog: 'backlog',
+  /** The partition's next record batch cannot be read; fetched again after a backoff (partition-level). */
+  unreadable: 'unreadable',
   /** Shutdown began: nothing new is taken. */
   shutdown: 'shutdown',
   /** The route's health probe failed `unhealthyAfter` times in a row. */

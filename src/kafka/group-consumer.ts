@@ -23,6 +23,7 @@ import type { RecordEvents } from '../record-events.ts';
 import { CommitPolicy } from './commit-policy.ts';
 import { OwnedPartitions, type ToRecord } from './owned-partitions.ts';
 import { PauseBook, type PauseReason } from './pause-book.ts';
+import { UnreadablePartitions, type StuckPartition } from './unreadable-partitions.ts';
 
 export type { ToRecord } from './owned-partitions.ts';
 
@@ -37,6 +38,17 @@ export interface PartitionSnapshot {
   readonly pending: number;
   readonly backlog: number;
   readonly paused: boolean;
+  /** Set while the partition's next record batch cannot be read. */
+  readonly unreadable: UnreadableView | undefined;
+}
+
+export interface UnreadableView {
+  readonly firstOffset: string;
+  readonly lastOffset: string;
+  readonly reason: string;
+  readonly since: string;
+  readonly failures: number;
+  readonly retryAt: string;
 }
 
 export interface GroupConsumerOptions {
@@ -55,6 +67,7 @@ export interface GroupConsumerOptions {
   readonly onCommitted?: (topic: string, partition: number, offset: string) => void;
   readonly onCommitFailed?: (error: Error) => void;
   readonly onRestart?: () => void;
+  readonly onUnreadable?: (p: StuckPartition, stuck: boolean) => void;
 }
 
 type CommitDirect = EachBatchPayload['commitOffsetsIfNecessary'];
@@ -69,6 +82,7 @@ export class GroupConsumer {
   readonly #log: Logger;
   readonly #commits: CommitPolicy;
   readonly #partitions: OwnedPartitions;
+  readonly #unreadable: UnreadablePartitions;
   #commitDirect: CommitDirect | undefined;
   #stopping = false;
   #restarts: number[] = [];
@@ -98,11 +112,23 @@ export class GroupConsumer {
         opts.onCommitFailed?.(err);
       },
     });
+    this.#unreadable = new UnreadablePartitions(this.pauses, {
+      stuck: (p) => {
+        const { topic, partition, firstOffset, lastOffset, reason, retryAt } = p;
+        this.#log.error({ topic, partition, firstOffset, lastOffset, reason, retryInMs: retryAt - Date.now() }, 'cannot read a record batch: partition paused, nothing committed past it; fetching it again after a backoff');
+        opts.onUnreadable?.(p, true);
+      },
+      readable: (p) => {
+        this.#log.info({ topic: p.topic, partition: p.partition, firstOffset: p.firstOffset, failures: p.failures }, 'partition readable again: resumed');
+        opts.onUnreadable?.(p, false);
+      },
+    });
     this.#partitions = new OwnedPartitions({
       routes: opts.routes,
       toRecord: opts.toRecord,
       pauses: this.pauses,
       commits: this.#commits,
+      unreadable: this.#unreadable,
       stopping: () => this.#stopping,
     });
     this.#consumer = this.#newConsumer();
@@ -121,6 +147,9 @@ export class GroupConsumer {
       heartbeatInterval: cfg.heartbeatInterval,
       rebalanceTimeout: Math.max(cfg.sessionTimeout, 60_000),
       maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
+      // read_committed: records of aborted transactions are never delivered, and records of
+      // open ones wait until their transaction ends.
+      readUncommitted: cfg.isolationLevel === 'read_uncommitted',
       retry: {
         retries: 8,
         initialRetryTime: 300,
@@ -151,6 +180,11 @@ export class GroupConsumer {
       void this.commit();
     });
     c.on(c.events.CRASH, ({ payload }) => this.#onCrash(payload.error, payload.restart));
+    // A fetch that held only control records or aborted records never reaches eachBatch:
+    // kafkajs moves its own position past it and says so only here.
+    c.on(c.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0 && !this.#stopping) this.#partitions.passOver(payload.topic, payload.partition, payload.highWatermark, payload.lastOffset);
+    });
     await c.connect();
     // fromBeginning: with no committed offset, start at the earliest record. An offset reset
     // to "latest" would silently skip data; kafkajs resets to this default on out-of-range.
@@ -168,7 +202,7 @@ export class GroupConsumer {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     this.#commitDirect = payload.commitOffsetsIfNecessary;
     if (this.#stopping || !isRunning() || isStale()) return;
-    const last = this.#partitions.intake(batch.topic, batch.partition, batch.highWatermark, batch.messages);
+    const last = this.#partitions.intake(batch.topic, batch.partition, batch.highWatermark, batch.messages, batch.lastOffset());
     // The whole batch now belongs to the tracker (finished or not), so the next fetch may
     // start after it; the records wait in the backlog while the partition is paused.
     if (last !== undefined) resolveOffset(last);
@@ -232,6 +266,7 @@ export class GroupConsumer {
   async disconnect(): Promise<void> {
     this.#commits.stop();
     this.#partitions.clearTimers();
+    this.#unreadable.clearTimers();
     await this.#consumer.disconnect();
   }
 
@@ -246,6 +281,14 @@ export class GroupConsumer {
       pending: s.tracker.pending,
       backlog: s.backlog.length,
       paused: this.pauses.isPaused(s.topic, s.partition),
+      unreadable: this.#unreadableView(s.topic, s.partition),
     }));
+  }
+
+  #unreadableView(topic: string, partition: number): UnreadableView | undefined {
+    const p = this.#unreadable.get(topic, partition);
+    if (p === undefined) return undefined;
+    const { firstOffset, lastOffset, reason, since, failures, retryAt } = p;
+    return { firstOffset, lastOffset, reason, since, failures, retryAt: new Date(retryAt).toISOString() };
   }
 }

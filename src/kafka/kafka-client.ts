@@ -6,13 +6,22 @@
  *   it is turned into a counted, loud event;
  * - Node 24 warns about a negative timeout kafkajs sets (TimeoutNegativeWarning); it is
  *   harmless, so it is not printed as a process warning.
+ * Every codec Kafka has is registered (codecs.ts), and one partition's unreadable batch stays
+ * that partition's problem (record-set-reader.ts).
  * TLS and SASL come from kafka-security.ts, so every client (the bridge, `check`, the DLT
  * commands) connects the same way.
  */
 import { Kafka, logLevel, type Consumer, type ConsumerConfig, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../config/types.ts';
+import { registerCodecs } from './codecs.ts';
 import { kafkaSecurityOptions } from './kafka-security.ts';
+import { installRecordSetReader } from './record-set-reader.ts';
+
+// At import, not in createKafka: kafkajs loads its fetch decoders on the first fetch of any
+// client in the process (a test's reader too), and keeps what it loaded.
+registerCodecs();
+installRecordSetReader();
 
 export interface KafkaHooks {
   onOffsetReset?: (topic: string, partition: number) => void;

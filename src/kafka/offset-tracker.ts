@@ -69,6 +69,21 @@ export class OffsetTracker {
     }
   }
 
+  /**
+   * Offsets up to and including `offset` that were not handed off hold no record to deliver:
+   * control records (transaction markers), records of aborted transactions, offsets compacted
+   * away. They count as finished, so that once every record before them is, the position
+   * reaches `offset` + 1 and the lag can reach 0 on a topic that ends in them.
+   */
+  skipThrough(offset: string | bigint): void {
+    const o = BigInt(offset);
+    if (this.#nextExpected !== undefined && o < this.#nextExpected) return;
+    this.#first ??= o;
+    this.#entries.push({ offset: o, done: true });
+    this.#nextExpected = o + 1n;
+    this.#advance();
+  }
+
   /** Marks a tracked record finished. Unknown offsets are ignored (already dropped). */
   finish(offset: string | bigint): void {
     const entry = this.#byOffset.get(BigInt(offset));

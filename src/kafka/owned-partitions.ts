@@ -20,6 +20,8 @@ import type { CommitPolicy, Committable } from './commit-policy.ts';
 import { OffsetTracker } from './offset-tracker.ts';
 import type { PauseBook } from './pause-book.ts';
 import type { BridgeRecord } from './record.ts';
+import { unreadableOf } from './record-set-reader.ts';
+import type { UnreadablePartitions } from './unreadable-partitions.ts';
 
 export type ToRecord = (topic: string, partition: number, message: KafkaMessage) => BridgeRecord;
 
@@ -43,6 +45,7 @@ export interface OwnedPartitionsOptions {
   readonly toRecord: ToRecord;
   readonly pauses: PauseBook;
   readonly commits: CommitPolicy;
+  readonly unreadable: UnreadablePartitions;
   /** True once shutdown began: nothing more is handed to workers. */
   readonly stopping: () => boolean;
 }
@@ -79,6 +82,7 @@ export class OwnedPartitions implements Iterable<PartitionState> {
       this.#byTopic.get(state.topic)![state.partition] = undefined;
     }
     for (const a of assigned) this.#stateFor(a.topic, a.partition);
+    this.#opts.unreadable.keepOnly((topic, partition) => this.get(topic, partition) !== undefined);
     if (this.#opts.stopping()) for (const topic of this.#opts.routes.keys()) this.#opts.pauses.addTopic(topic, 'shutdown');
     this.#opts.pauses.assign(assigned);
   }
@@ -111,10 +115,13 @@ export class OwnedPartitions implements Iterable<PartitionState> {
 
   /**
    * Takes a fetched batch: every record is tracked (in order) and queued; records still in
-   * flight or done from before a rebalance that kept the partition are skipped. Returns the
-   * last offset taken, for kafkajs's next fetch position.
+   * flight or done from before a rebalance that kept the partition are skipped. `through` is
+   * the last offset the fetch covered: past the last record when control records or aborted
+   * records follow it, and those count as finished. Returns the last offset taken, for
+   * kafkajs's next fetch position: short of a batch that could not be read, which stops the
+   * partition (unreadable-partitions.ts) until a fetch from there reads.
    */
-  intake(topic: string, partition: number, highWatermark: string, messages: readonly KafkaMessage[]): string | undefined {
+  intake(topic: string, partition: number, highWatermark: string, messages: readonly KafkaMessage[], through: string | undefined): string | undefined {
     const state = this.#stateFor(topic, partition);
     if (state === undefined) return undefined;
     state.highWatermark = highWatermark;
@@ -128,14 +135,37 @@ export class OwnedPartitions implements Iterable<PartitionState> {
     }
     let last: string | undefined;
     for (const message of messages) {
+      const unreadable = unreadableOf(message);
+      if (unreadable !== undefined) {
+        this.#opts.unreadable.found(topic, partition, unreadable);
+        this.pump(state);
+        return last;
+      }
       last = message.offset;
       const offset = BigInt(message.offset);
       if (state.tracker.hasSeen(offset)) continue;
       state.tracker.track(offset);
       state.backlog.push(this.#opts.toRecord(topic, partition, message));
     }
+    this.#opts.unreadable.read(topic, partition);
+    if (through !== undefined && (last === undefined || BigInt(through) > BigInt(last))) {
+      state.tracker.skipThrough(through);
+      last = through;
+    }
     this.pump(state);
     return last;
+  }
+
+  /**
+   * A fetch that held no record to deliver, only offsets to pass over (control records,
+   * aborted transactions): they count as finished, so the lag reaches 0 at the next commit.
+   */
+  passOver(topic: string, partition: number, highWatermark: string, through: string): void {
+    const state = this.#stateFor(topic, partition);
+    if (state === undefined) return;
+    state.highWatermark = highWatermark;
+    this.#opts.unreadable.read(topic, partition);
+    state.tracker.skipThrough(through);
   }
 
   /**

@@ -104,6 +104,9 @@ export class BridgeMetrics {
         if (p.committed !== undefined) set({ topic: p.topic, partition: String(p.partition), group: p.group }, Number(p.committed));
       }
     });
+    gauge('partition_unreadable', 'Partitions whose next record batch cannot be read (1): paused, nothing committed past it, fetched again after a backoff. /ready says where and why.', ['topic', 'partition', 'group'], (set) => {
+      for (const p of sources.partitions()) if (p.unreadable !== undefined) set({ topic: p.topic, partition: String(p.partition), group: p.group }, 1);
+    });
     gauge('consumer_lag', 'High watermark minus committed offset, per owned partition and consumer group (records not yet finished and committed).', ['topic', 'partition', 'group'], (set) => {
       for (const p of sources.partitions()) {
         if (p.highWatermark === undefined) continue;

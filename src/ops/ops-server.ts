@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { UnreadableView } from '../kafka/group-consumer.ts';
 import type { Lifecycle } from './lifecycle.ts';
 
 export interface RouteStatus {
@@ -17,7 +18,17 @@ export interface RouteStatus {
   readonly breaker: string;
   /** Result of the health probe; null when the route has none. */
   readonly healthy: boolean | null;
-  readonly partitions: readonly { topic: string; partition: number; consumer: string; paused: boolean; pending: number }[];
+  readonly partitions: readonly PartitionStatus[];
+}
+
+export interface PartitionStatus {
+  readonly topic: string;
+  readonly partition: number;
+  readonly consumer: string;
+  readonly paused: boolean;
+  readonly pending: number;
+  /** Only while its next record batch cannot be read: where, why, since when, next try. */
+  readonly unreadable?: UnreadableView;
 }
 
 export interface OpsSources {

@@ -34,7 +34,14 @@ export function routeStatuses(routes: readonly RouteView[]): RouteStatus[] {
       partitions: parts.flatMap(({ name, snapshot }) =>
         snapshot
           .filter((s) => s.route === route.name)
-          .map((s) => ({ topic: s.topic, partition: s.partition, consumer: name, paused: s.paused, pending: s.pending })),
+          .map((s) => ({
+            topic: s.topic,
+            partition: s.partition,
+            consumer: name,
+            paused: s.paused,
+            pending: s.pending,
+            ...(s.unreadable === undefined ? {} : { unreadable: s.unreadable }),
+          })),
       ),
     };
   });

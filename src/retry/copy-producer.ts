@@ -2,14 +2,19 @@
  * Writes retry and dead-letter copies. Every send waits for acks from all in-sync replicas
  * (acks=-1): the source offset may only count as finished once the copy cannot be lost with
  * a single broker. kafkajs's idempotent producer is marked experimental, so it is opt-in.
+ * Copies are compressed with kafka.producer.compression (codecs.ts).
  */
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Compression } from '../config/types.ts';
+import { kafkajsCompression } from '../kafka/codecs.ts';
 import type { CopyMessage, CopyProducer } from './failure-ladder.ts';
 
 export class KafkaCopyProducer implements CopyProducer {
   readonly #producer: Producer;
+  readonly #compression: number;
 
-  constructor(kafka: Kafka, idempotent: boolean) {
+  constructor(kafka: Kafka, idempotent: boolean, compression: Compression) {
+    this.#compression = kafkajsCompression(compression);
     this.#producer = kafka.producer({
       idempotent,
       ...(idempotent ? { maxInFlightRequests: 1 } : {}),
@@ -30,6 +35,7 @@ export class KafkaCopyProducer implements CopyProducer {
     await this.#producer.send({
       topic,
       acks: -1,
+      compression: this.#compression,
       messages: [{ key: message.key, value: message.value, headers: message.headers }],
     });
   }

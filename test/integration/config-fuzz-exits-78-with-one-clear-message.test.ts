@@ -34,6 +34,8 @@ const VALID = {
     connectionTimeout: '3s',
     requestTimeout: '30s',
     idempotentProducer: false,
+    producer: { compression: 'zstd' },
+    isolationLevel: 'read_uncommitted',
     maxConsumerRestarts: 10,
     tls: { enabled: false },
     sasl: 'none',

@@ -6,7 +6,7 @@
  */
 import { describe, expect } from 'vitest';
 import type { Kafka } from 'kafkajs';
-import { uniqueTopic } from '../support/kafka-helpers.ts';
+import { uniqueTopic, waitFor } from '../support/kafka-helpers.ts';
 import { testConfigObject, type BridgeProcess, type RouteOptions } from '../support/test-bridge.ts';
 import { createRouteTopics, test } from '../support/fixtures.ts';
 
@@ -92,5 +92,28 @@ describe('preflight: every topic must exist', () => {
       `route route-0: group "${group}" reads ${topic}; group "${group}-retry" reads ${topic}-retry-1, ${topic}-retry-2; ` +
         `writes ${topic}-retry-1, ${topic}-retry-2, ${topic}-dlt (ACLs: READ on those groups and the topics read, WRITE and DESCRIBE on the topics written)`,
     ]);
+  }, 60_000);
+
+  test('check and start warn, naming both topics, when a copy topic takes smaller records than its source', async ({ cluster, sink, bridges }) => {
+    const topic = uniqueTopic('roomy');
+    await cluster.createTopic({ name: topic, partitions: 1, config: { 'max.message.bytes': String(10 * 1024 * 1024) } });
+    await cluster.createTopic({ name: `${topic}-retry`, partitions: 1, config: { 'max.message.bytes': String(20 * 1024 * 1024) } });
+    await cluster.createTopic({ name: `${topic}-dlt`, partitions: 1, config: { 'max.message.bytes': '1048588' } });
+    const cfg = config(cluster.bootstrap, [{ name: 'roomy', topics: [topic], url: sink.url, retry: { delays: ['1m'] } }]);
+    const check = bridges.spawn(cfg, ['check']);
+    expect(await check.exited).toBe(0);
+    const warnings = check.logs.map((l) => String(l['raw'])).filter((l) => l.startsWith('warning: '));
+    expect(warnings).toEqual([
+      `warning: route roomy: topic ${topic}-dlt accepts records up to 1048588 bytes (max.message.bytes), less than 10485760 on ${topic}: ` +
+        `a larger record's copy would be refused and written again until it fits, and its offset is never committed past; raise max.message.bytes on ${topic}-dlt`,
+    ]);
+    const run = bridges.spawn(cfg);
+    await waitFor('running', () => run.logs.some((l) => l['state'] === 'running') || run.child.exitCode !== null, 30_000);
+    const logged = run.logs.filter((l) => l['check'] === 'max.message.bytes');
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ level: 40 });
+    expect(String(logged[0]!['msg'])).toContain(`topic ${topic}-dlt accepts records up to 1048588 bytes`);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
   }, 60_000);
 });

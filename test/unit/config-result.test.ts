@@ -49,6 +49,8 @@ describe('the resulting BridgeConfig', () => {
         connectionTimeout: 3000,
         requestTimeout: 30_000,
         idempotentProducer: false,
+        producer: { compression: 'none' },
+        isolationLevel: 'read_committed',
         maxConsumerRestarts: 10,
         tls: undefined,
         sasl: undefined,

@@ -18,7 +18,7 @@ function record(over: Partial<BridgeRecord> = {}): BridgeRecord {
   };
 }
 
-const plan = { fixed: ['content-type', 'application/json'], forward: new Set(['traceparent', 'tracestate']) };
+const plan = { fixed: ['content-type', 'application/json'], forward: new Set(['traceparent', 'tracestate']), inBody: false };
 
 function asMap(list: string[] | RecordRejection): Map<string, string[]> {
   if (list instanceof RecordRejection) throw new Error(`rejected: ${list.reason}`);
@@ -79,7 +79,7 @@ describe('buildRequestHeaders', () => {
           },
         }),
         1,
-        { fixed: [], forward: new Set(['traceparent', 'transfer-encoding', 'host', 'idempotency-key']) },
+        { fixed: [], forward: new Set(['traceparent', 'transfer-encoding', 'host', 'idempotency-key']), inBody: false },
       ),
     );
     expect(h.get('traceparent')).toEqual(['00-abc-def-01']);
