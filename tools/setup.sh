@@ -3,8 +3,9 @@
 #
 #   tools/setup.sh demo   Node.js 24, gcc and librdkafka's headers (the demo's dev broker), npm ci
 #   tools/setup.sh test   the same, plus openssl, a JDK 17+ (Kafka, and its Java producer for
-#                         test records), Maven, Apache Kafka (from
-#                         Maven Central, cached), helm (from the Go module proxy, cached)
+#                         test records), Maven, Apache Kafka and Apicurio Registry (from
+#                         Maven Central, cached), Confluent's Python serializers (from PyPI,
+#                         cached), helm (from the Go module proxy, cached)
 #
 # Debian/Ubuntu only for the system packages (apt-get, as root or through sudo). Everything
 # else lands in ${XDG_CACHE_HOME:-~/.cache}/kafka-http-bridge, outside the repository.
@@ -72,6 +73,20 @@ fi
 
 # --- Apache Kafka, from Maven Central ---------------------------------------------------
 node tools/kafka/kafka-install.ts >&2
+
+# --- Apicurio Registry, from Maven Central (a Schema Registry for the decoding tests) ----
+node tools/registry/registry-install.ts >&2
+
+# --- Confluent's Python serializers, from PyPI (they write the Schema Registry test records)
+requirements=test/support/schema-records/requirements.txt
+venv="$BRIDGE_CACHE/python/venv-$(sha256sum "$requirements" | cut -c1-12)"
+if [ ! -x "$venv/bin/python" ]; then
+  command -v python3 >/dev/null 2>&1 && python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3 python3-venv
+  say "pip install -r $requirements into $venv"
+  rm -rf "$venv.tmp" && python3 -m venv "$venv.tmp"
+  "$venv.tmp/bin/pip" install -q --disable-pip-version-check -r "$requirements" || die "pip could not install $requirements"
+  rm -rf "$venv" && mv "$venv.tmp" "$venv"
+fi
 
 # --- helm, from the Go module proxy -----------------------------------------------------
 go_ok() { local v; v=$("$1" env GOVERSION 2>/dev/null) || return 1; v=${v#go}; [ "${v%%.*}" -gt 1 ] || [ "$(echo "$v" | cut -d. -f2)" -ge 24 ]; }
