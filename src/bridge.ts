@@ -24,6 +24,8 @@ import { consumersFor, type ConsumerWiring, type GroupConsumers, type RouteDispa
 import { seedGroups, type Seed } from './kafka/seed-offsets.ts';
 import { createKafka } from './kafka/kafka-client.ts';
 import { missingTopicsError, preflight } from './kafka/preflight.ts';
+import { RecordDecoder } from './decode/record-decoder.ts';
+import { SchemaRegistry } from './decode/schema-registry.ts';
 import { Lifecycle } from './ops/lifecycle.ts';
 import { createLogger, type Logger } from './ops/logger.ts';
 import { BridgeMetrics } from './ops/metrics.ts';
@@ -58,6 +60,7 @@ export class Bridge {
   readonly #groups: GroupConsumers[] = [];
   #server: FastifyInstance | undefined;
   #stopping: Promise<void> | undefined;
+  readonly #registry: SchemaRegistry | undefined;
   #failed: (error: Error) => void = () => undefined;
   /** Resolves with an error when the bridge failed for good and the process should exit. */
   readonly failure: Promise<Error>;
@@ -82,6 +85,8 @@ export class Bridge {
       },
     });
     this.#producer = new KafkaCopyProducer(this.#kafka, config.kafka.idempotentProducer, config.kafka.producer.compression);
+    // One client for every route: schemas are cached by id, and one probe watches an outage.
+    this.#registry = config.schemaRegistry === undefined ? undefined : new SchemaRegistry(config.schemaRegistry);
   }
 
   static async start(config: BridgeConfig, options: BridgeOptions = {}): Promise<Bridge> {
@@ -107,7 +112,8 @@ export class Bridge {
       const endpoint = new HttpEndpoint(route, this.config.kafka.brokers[0]);
       const flow = this.#flowFor(route, topology.retryTopics);
       const ladder = new FailureLadder(route, topology, this.#producer);
-      const delivery = { route, endpoint, flow, ladder, events: this.events, filter: compileFilter(route.filter) };
+      const decoder = new RecordDecoder(route.decode, this.#registry);
+      const delivery = { route, endpoint, flow, ladder, events: this.events, filter: compileFilter(route.filter), decoder };
       const batches = route.batch.maxRecords > 1 ? new BatchDelivery(delivery) : undefined;
       const runner: Runner = batches !== undefined ? { runBatch: batches.run, measure: batches.measure } : { run: new RecordDelivery(delivery).run };
       this.#routes.push({ route, topology, endpoint, flow, main: new RouteDispatcher(route, runner), retry: new RouteDispatcher(route, runner) });
@@ -260,7 +266,7 @@ export class Bridge {
   async #close(): Promise<void> {
     for (const p of this.#routes) p.flow.stop();
     await Promise.allSettled(this.#consumers().map((c) => c.disconnect()));
-    await Promise.allSettled([this.#producer.disconnect(), ...this.#routes.map((p) => p.endpoint.close())]);
+    await Promise.allSettled([this.#producer.disconnect(), ...this.#routes.map((p) => p.endpoint.close()), this.#registry?.close()]);
     await this.#server?.close();
   }
 }

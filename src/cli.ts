@@ -8,7 +8,9 @@
 import { parseArgs } from 'node:util';
 import { Bridge } from './bridge.ts';
 import { loadConfig } from './config/load-config.ts';
-import { BridgeError, ConfigError, ExitStatus } from './errors.ts';
+import type { SchemaRegistryConfig } from './config/types.ts';
+import { SchemaRegistry } from './decode/schema-registry.ts';
+import { BridgeError, ConfigError, ErrorCodes, ExitStatus } from './errors.ts';
 import { createKafka } from './kafka/kafka-client.ts';
 import { missingTopicsError, preflight, routeNeeds, type Preflight } from './kafka/preflight.ts';
 import { createLogger } from './ops/logger.ts';
@@ -59,6 +61,19 @@ function load(file: string) {
   }
 }
 
+/** `check` asks the registry for its subjects; `run` would start without it and pause the routes that need it. */
+async function checkRegistry(settings: SchemaRegistryConfig): Promise<void> {
+  const registry = new SchemaRegistry(settings);
+  try {
+    await registry.ping();
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    fail(ExitStatus.failed, `the schema registry at ${settings.url} does not answer: ${why} (${ErrorCodes.SCHEMA_REGISTRY_UNREACHABLE})`);
+  } finally {
+    await registry.close();
+  }
+}
+
 async function check(file: string): Promise<void> {
   const config = load(file);
   const logger = createLogger('warn');
@@ -73,7 +88,8 @@ async function check(file: string): Promise<void> {
     const error = missingTopicsError(found.missing, config);
     fail(ExitStatus.failed, `${error.message} (${error.code})`);
   }
-  process.stdout.write(`ok: configuration valid, ${config.routes.length} route(s), every topic exists\n`);
+  if (config.schemaRegistry !== undefined) await checkRegistry(config.schemaRegistry);
+  process.stdout.write(`ok: configuration valid, ${config.routes.length} route(s), every topic exists${config.schemaRegistry === undefined ? '' : ', the schema registry answers'}\n`);
   for (const warning of found.warnings) process.stdout.write(`warning: ${warning}\n`);
   for (const line of routeNeeds(config)) process.stdout.write(`${line}\n`);
 }

@@ -14,6 +14,8 @@ export const ErrorCodes = {
   KAFKA_AUTH_FAILED: 'KAFKA_AUTH_FAILED',
   /** The Kafka consumer stopped and kafkajs will not restart it. */
   CONSUMER_CRASHED: 'CONSUMER_CRASHED',
+  /** `check`: the configured schema registry does not answer (`run` starts anyway and pauses the routes that decode with it). */
+  SCHEMA_REGISTRY_UNREACHABLE: 'SCHEMA_REGISTRY_UNREACHABLE',
   /** `inspect`/`replay`: a record batch of the topic cannot be read (codec, corrupt bytes); nothing past it was read. */
   RECORDS_UNREADABLE: 'RECORDS_UNREADABLE',
   /** The dev broker could not be built or started. */

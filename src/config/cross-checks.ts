@@ -23,6 +23,7 @@ export function checkRelations(config: BridgeConfig, problems: Problems): void {
     checkRoute(route, path, config, problems);
     checkEndpointHeaders(route, path, problems);
     checkAllowedHosts(route, path, config.security.allowedHosts, problems);
+    checkDecodeRegistry(route, path, config, problems);
   });
   checkUniqueNames(config.routes, problems);
   checkTopicRoles(config.routes, problems);
@@ -45,6 +46,14 @@ function checkSaslTransport({ kafka }: BridgeConfig, problems: Problems): void {
     'kafka.sasl',
     'mechanism plain sends the password in clear text: set kafka.tls.enabled: true, or use scram-sha-256 or scram-sha-512',
   );
+}
+
+/** Decoding with the Schema Registry needs one to ask. */
+function checkDecodeRegistry(route: RouteConfig, path: string, config: BridgeConfig, problems: Problems): void {
+  if (config.schemaRegistry !== undefined) return;
+  for (const part of ['key', 'value'] as const) {
+    if (route.decode[part] === 'schema-registry') problems.add(`${path}.decode.${part}`, 'schema-registry needs schemaRegistry.url: set the registry the records were written with');
+  }
 }
 
 /** Two sources for one header would leave it to chance which one the endpoint sees. */

@@ -19,12 +19,12 @@ import { deepFreeze } from './deep-freeze.ts';
 import { durationMs } from './duration.ts';
 import { isPlainObject, joinIndex, joinKey, Problems, show, truncate } from './problems.ts';
 import { routeSchema, type RouteInput } from './route-schema.ts';
-import { bridgeSchema, type BridgeInput } from './schema.ts';
+import { bridgeSchema, type BridgeInput, type SchemaRegistryInput } from './schema.ts';
 import { resolveHeaderValue } from './secrets.ts';
 import type { Secret } from './secret.ts';
 import { readTlsFiles } from './tls-files.ts';
 import { defaultConnections } from '../dispatch/inflight-budget.ts';
-import type { BridgeConfig, EndpointAuthConfig, KafkaConfig, RouteConfig, SigningConfig, TlsFiles } from './types.ts';
+import type { BridgeConfig, EndpointAuthConfig, KafkaConfig, RouteConfig, SchemaRegistryConfig, SigningConfig, TlsFiles } from './types.ts';
 
 /** Deeper than this is not a bridge configuration (the schema is 3 levels deep). */
 const MAX_DEPTH = 32;
@@ -75,6 +75,7 @@ function parse(yamlText: string, env: NodeJS.ProcessEnv, sourceName: string): Br
 
   const top = validateSection(bridgeSchema, input, { prefix: '', problems, env });
   const kafkaSecurity = top === undefined ? undefined : readKafkaSecurity(top.kafka, env, problems);
+  const registry = top === undefined ? undefined : readSchemaRegistry(top.schemaRegistry, env, problems);
   const routes: Array<RouteConfig | undefined> = [];
   const rawRoutes = input['routes'];
   if (Array.isArray(rawRoutes)) {
@@ -85,7 +86,7 @@ function parse(yamlText: string, env: NodeJS.ProcessEnv, sourceName: string): Br
   problems.throwIfAny();
   if (top === undefined || kafkaSecurity === undefined) throw new Error('validation failed without a problem');
 
-  const config = toBridgeConfig(top, kafkaSecurity, routes.filter((route) => route !== undefined));
+  const config = toBridgeConfig(top, kafkaSecurity, registry, routes.filter((route) => route !== undefined));
 
   // Stage 2: rules between keys.
   checkRelations(config, problems);
@@ -227,6 +228,7 @@ function toRouteConfig(route: RouteInput, headers: Record<string, Secret | strin
     statuses: { delivered: route.statuses.delivered, retry: route.statuses.retry },
     forwardHeaders: route.forwardHeaders.map((name) => name.toLowerCase()),
     nullValue: route.nullValue,
+    decode: { key: route.decode.key, value: route.decode.value },
     retry: { delays: route.retry.delays.map(durationMs), topicSuffix: route.retry.topicSuffix },
     deadLetter: { topicSuffix: route.deadLetter.topicSuffix },
     onFailure: route.onFailure,
@@ -249,7 +251,14 @@ function toRouteConfig(route: RouteInput, headers: Record<string, Secret | strin
   };
 }
 
-function toBridgeConfig(top: BridgeInput, kafkaSecurity: Pick<KafkaConfig, 'tls' | 'sasl'>, routes: RouteConfig[]): BridgeConfig {
+function readSchemaRegistry(input: SchemaRegistryInput, env: NodeJS.ProcessEnv, problems: Problems): SchemaRegistryConfig | undefined {
+  const tls = readTlsFiles(input.tls, 'schemaRegistry.tls', problems);
+  const auth = readEndpointAuth(input.auth, 'schemaRegistry.auth', env, problems);
+  if (input.url === null) return undefined;
+  return { url: input.url, timeout: durationMs(input.timeout), tls: tls ?? NO_TLS_FILES, auth };
+}
+
+function toBridgeConfig(top: BridgeInput, kafkaSecurity: Pick<KafkaConfig, 'tls' | 'sasl'>, schemaRegistry: SchemaRegistryConfig | undefined, routes: RouteConfig[]): BridgeConfig {
   const { kafka } = top;
   return {
     kafka: {
@@ -268,6 +277,7 @@ function toBridgeConfig(top: BridgeInput, kafkaSecurity: Pick<KafkaConfig, 'tls'
       tls: kafkaSecurity.tls,
       sasl: kafkaSecurity.sasl,
     },
+    schemaRegistry,
     server: { port: top.server.port, host: top.server.host },
     log: { level: top.log.level },
     shutdown: { timeout: durationMs(top.shutdown.timeout) },

@@ -6,10 +6,10 @@
 import type convict from 'convict';
 import { durationMs } from './duration.ts';
 import { FORMAT } from './formats.ts';
-import { boolean, duration, integer, oneOf } from './schema-keys.ts';
+import { boolean, duration, httpAuth, httpTls, integer, oneOf } from './schema-keys.ts';
 import { LIMITS, MiB, KiB, noControlChars, timeout, topicSuffix, type HeaderValueInput } from './schema.ts';
 import type { EndpointAuthInput, SigningInput, TlsFilesInput } from './security-shapes.ts';
-import type { BatchFormat, PayloadFormat, ConcurrencyMode, HttpMethod, NullValuePolicy, OnFailure, Ordering } from './types.ts';
+import { DECODINGS, type BatchFormat, type Decoding, type PayloadFormat, type ConcurrencyMode, type HttpMethod, type NullValuePolicy, type OnFailure, type Ordering } from './types.ts';
 
 export interface RouteInput {
   name: string;
@@ -35,6 +35,7 @@ export interface RouteInput {
   batch: { maxRecords: number; maxBytes: number; maxWait: string; format: BatchFormat };
   filter: { key: string | null; headers: Record<string, string>; value: Record<string, unknown> };
   payload: PayloadFormat;
+  decode: { key: Decoding; value: Decoding };
   cloudEvents: { source: string | null; type: string; typeHeader: string | null; dataContentType: string | null };
   statuses: { delivered: number[]; retry: number[] };
   forwardHeaders: string[];
@@ -94,17 +95,8 @@ export const routeSchema: convict.Schema<RouteInput> = {
     },
     maxBodyBytes: integer('Bytes: a record value larger than this is dead-lettered instead of sent.', MiB, { min: 1, max: LIMITS.maxBodyBytes, unit: 'bytes' }), // 1 MiB
     maxResponseBytes: integer('Bytes: at most this much of a response body is read (for logs); 0 = none.', 64 * KiB, { min: 0, max: LIMITS.maxResponseBytes, unit: 'bytes' }), // 64 KiB
-    tls: {
-      doc: 'TLS to the endpoint: { ca?, cert?, key?, servername? } (PEM files, absolute paths); {} = system CAs. Always verified.',
-      format: FORMAT.endpointTls,
-      default: {},
-    },
-    auth: {
-      doc: 'none, or one of { bearer: { tokenFile } }, { basic: { username, password } }, { oauth2: { tokenUrl, clientId, clientSecret, scope?, audience?, authMethod? } }.',
-      format: FORMAT.endpointAuth,
-      default: null, // = none (see kafka.sasl)
-      nullable: true,
-    },
+    tls: httpTls('endpoint'),
+    auth: httpAuth(),
     signing: {
       doc: 'none, or { secretFile: /absolute/path }: sign requests the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature).',
       format: FORMAT.signing,
@@ -128,6 +120,10 @@ export const routeSchema: convict.Schema<RouteInput> = {
     maxBytes: integer('Bytes: a batch body is closed before it grows past this (a single larger record still goes, alone).', MiB, { min: 1, max: LIMITS.maxBodyBytes, unit: 'bytes' }), // 1 MiB
     maxWait: duration('Duration: how long a batch that is not full waits for more records before it is sent.', '20ms', { min: 0, max: durationMs('10s') }), // 20 milliseconds
     format: oneOf('json-array: one JSON array of envelopes; ndjson: one envelope per line.', 'json-array', { values: ['json-array', 'ndjson'] }),
+  },
+  decode: {
+    key: oneOf('How the key is read: bytes (as it is), string (UTF-8 text), json (JSON text), schema-registry (Confluent wire format, decoded to JSON).', 'bytes', { values: DECODINGS }),
+    value: oneOf('How the value is read: bytes (as it is), string (UTF-8 text), json (JSON text), schema-registry (Confluent wire format, decoded to JSON).', 'bytes', { values: DECODINGS }),
   },
   filter: {
     key: {

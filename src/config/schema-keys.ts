@@ -5,6 +5,7 @@
  */
 import type convict from 'convict';
 import { FORMAT, type FormatParams } from './formats.ts';
+import type { EndpointAuthInput, TlsFilesInput } from './security-shapes.ts';
 
 /** A duration: default as the file writes it ("5s"), bounds in milliseconds. */
 export function duration(doc: string, defaultValue: string, params: FormatParams): convict.SchemaObj<string> {
@@ -22,4 +23,23 @@ export function boolean(doc: string, defaultValue: boolean): convict.SchemaObj<b
 /** One of `params.values`. */
 export function oneOf<T extends string>(doc: string, defaultValue: T, params: { readonly values: readonly T[] }): convict.SchemaObj<T> {
   return { doc, format: FORMAT.oneOf, default: defaultValue, params } as convict.SchemaObj<T>;
+}
+
+/** TLS to an HTTP peer (an endpoint, the Schema Registry): PEM files, always verified. */
+export function httpTls(peer: string): convict.SchemaObj<TlsFilesInput> {
+  return {
+    doc: `TLS to the ${peer}: { ca?, cert?, key?, servername? } (PEM files, absolute paths); {} = system CAs. Always verified.`,
+    format: FORMAT.endpointTls,
+    default: {},
+  };
+}
+
+/** How the bridge authenticates to an HTTP peer; null (the key left out) is none. */
+export function httpAuth(): convict.SchemaObj<EndpointAuthInput | null> {
+  return {
+    doc: 'none, or one of { bearer: { tokenFile } }, { basic: { username, password } }, { oauth2: { tokenUrl, clientId, clientSecret, scope?, audience?, authMethod? } }.',
+    format: FORMAT.endpointAuth,
+    default: null, // = none (see kafka.sasl)
+    nullable: true,
+  };
 }

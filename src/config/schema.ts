@@ -11,8 +11,8 @@
 import type convict from 'convict';
 import { durationMs } from './duration.ts';
 import { FORMAT } from './formats.ts';
-import { boolean, duration, integer } from './schema-keys.ts';
-import type { KafkaSaslInput, KafkaTlsInput } from './security-shapes.ts';
+import { boolean, duration, httpAuth, httpTls, integer } from './schema-keys.ts';
+import type { EndpointAuthInput, KafkaSaslInput, KafkaTlsInput, TlsFilesInput } from './security-shapes.ts';
 import { COMPRESSIONS, ISOLATION_LEVELS, type Compression, type IsolationLevel } from './types.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -38,8 +38,16 @@ export interface KafkaInput {
   sasl: KafkaSaslInput | null;
 }
 
+export interface SchemaRegistryInput {
+  url: string | null;
+  timeout: string;
+  tls: TlsFilesInput;
+  auth: EndpointAuthInput | null;
+}
+
 export interface BridgeInput {
   kafka: KafkaInput;
+  schemaRegistry: SchemaRegistryInput;
   server: { port: number; host: string };
   log: { level: LogLevel };
   shutdown: { timeout: string };
@@ -128,6 +136,17 @@ export const bridgeSchema: convict.Schema<BridgeInput> = {
       default: null,
       nullable: true,
     },
+  },
+  schemaRegistry: {
+    url: {
+      doc: 'Base URL of a Schema Registry with the Confluent API (Confluent, Apicurio /apis/ccompat/v7, Karapace, Redpanda), for routes that decode with schema-registry.',
+      format: FORMAT.url,
+      default: null, // none
+      nullable: true,
+    },
+    timeout: duration('Duration: one request to the registry.', '10s', timeout), // 10 seconds
+    tls: httpTls('registry'),
+    auth: httpAuth(),
   },
   server: {
     port: {

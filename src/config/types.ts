@@ -58,6 +58,18 @@ export type Compression = (typeof COMPRESSIONS)[number];
 export const ISOLATION_LEVELS = ['read_committed', 'read_uncommitted'] as const;
 export type IsolationLevel = (typeof ISOLATION_LEVELS)[number];
 
+/** How a route reads a record's key or value before it goes out (src/decode). */
+export const DECODINGS = ['bytes', 'string', 'json', 'schema-registry'] as const;
+export type Decoding = (typeof DECODINGS)[number];
+
+export interface SchemaRegistryConfig {
+  readonly url: string;
+  /** ms, one request. */
+  readonly timeout: number;
+  readonly tls: TlsFiles;
+  readonly auth: EndpointAuthConfig | undefined;
+}
+
 export interface KafkaConfig {
   readonly brokers: readonly string[];
   readonly clientId: string;
@@ -181,6 +193,7 @@ export interface RouteConfig {
   /** Kafka header names (lower case) forwarded to the endpoint. */
   readonly forwardHeaders: readonly string[];
   readonly nullValue: NullValuePolicy;
+  readonly decode: { readonly key: Decoding; readonly value: Decoding };
   readonly retry: { readonly delays: readonly number[]; readonly topicSuffix: string };
   readonly deadLetter: { readonly topicSuffix: string };
   readonly onFailure: OnFailure;
@@ -214,6 +227,8 @@ export interface CircuitBreakerConfig {
 
 export interface BridgeConfig {
   readonly kafka: KafkaConfig;
+  /** undefined: no schemaRegistry.url configured. */
+  readonly schemaRegistry: SchemaRegistryConfig | undefined;
   readonly server: { readonly port: number; readonly host: string };
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /** ms; how long a graceful shutdown waits for in-flight deliveries. */

@@ -21,10 +21,10 @@ import type { BridgeRecord } from '../kafka/record.ts';
 import type { RecordEvents } from '../record-events.ts';
 import { retryDelay, sleep } from './backoff.ts';
 import { BatchEncoder } from './batch-body.ts';
+import { firstStep } from './first-step.ts';
 import { escalate, type DeliveryParts } from './escalate.ts';
 import type { HttpEndpoint } from './http-endpoint.ts';
 import { Outcome, Verdict, type AttemptResult } from './outcome.ts';
-import { preflight } from './record-delivery.ts';
 
 export class BatchDelivery {
   readonly #route: RouteConfig;
@@ -48,9 +48,11 @@ export class BatchDelivery {
     const route = this.#route.name;
     const steps: Promise<void>[] = [];
     const pending: BridgeRecord[] = [];
-    for (const record of records) {
-      this.#events.emit('received', { route, record });
-      const early = preflight(record, this.#route, this.#parts.filter);
+    for (const kafkaRecord of records) {
+      const step = firstStep(this.#parts, kafkaRecord, signal);
+      const first = step instanceof Promise ? await step : step;
+      if (first === undefined) continue;
+      const { record, early } = first;
       if (typeof early === 'string') {
         this.#events.emit('finished', { route, record, outcome: early, result: undefined });
       } else if (early !== undefined) {

@@ -47,8 +47,11 @@ export function toCloudEvent(record: BridgeRecord, settings: CloudEventsConfig, 
     ['time', new Date(Number(record.origin.timestamp)).toISOString()],
   ]);
   if (record.key !== null && isUtf8(record.key)) attributes.set('subject', record.key.toString('utf8'));
-  const dataContentType = contentType ?? settings.dataContentType;
+  // A value decoded through the Schema Registry is JSON now, whatever the record said.
+  const decoded = record.schemas?.value;
+  const dataContentType = decoded !== undefined ? 'application/json' : (contentType ?? settings.dataContentType);
   if (dataContentType !== undefined) attributes.set('datacontenttype', dataContentType);
+  if (decoded !== undefined) attributes.set('dataschema', decoded.url);
   return { attributes, data: record.value };
 }
 

@@ -55,6 +55,18 @@ function encodeHeaders(record: BridgeRecord, forward: ReadonlySet<string>): stri
   return JSON.stringify(out);
 }
 
+/** `keySchema`/`valueSchema` of a record decoded through the Schema Registry; nothing otherwise. */
+function schemaFields(record: BridgeRecord): string {
+  const schemas = record.schemas;
+  if (schemas === undefined) return '';
+  let out = '';
+  for (const part of ['key', 'value'] as const) {
+    const ref = schemas[part];
+    if (ref !== undefined) out += `,"${part}Schema":${JSON.stringify({ id: ref.id, subject: ref.subject ?? null })}`;
+  }
+  return out;
+}
+
 /** The envelope of `record` as JSON text; `oneLine` keeps it on one line (ndjson). */
 export function encodeEnvelope(record: BridgeRecord, forward: ReadonlySet<string>, oneLine = false): string {
   const origin = record.origin;
@@ -63,6 +75,7 @@ export function encodeEnvelope(record: BridgeRecord, forward: ReadonlySet<string
   return (
     `{"topic":${JSON.stringify(origin.topic)},"partition":${origin.partition},"offset":"${origin.offset}","timestamp":"${origin.timestamp}",` +
     `"key":${key},"keyEncoding":${keyEncoding === null ? 'null' : `"${keyEncoding}"`},"headers":${encodeHeaders(record, forward)},` +
-    `"value":${value},"valueEncoding":${valueEncoding === null ? 'null' : `"${valueEncoding}"`},"idempotencyKey":${JSON.stringify(idempotencyKey(origin))}}`
+    `"value":${value},"valueEncoding":${valueEncoding === null ? 'null' : `"${valueEncoding}"`},"idempotencyKey":${JSON.stringify(idempotencyKey(origin))}` +
+    `${schemaFields(record)}}`
   );
 }

@@ -4,6 +4,7 @@
  * backoff, for as long as the record is ours: skipping it would lose it.
  */
 import type { RouteConfig } from '../config/types.ts';
+import type { RecordDecoder } from '../decode/record-decoder.ts';
 import type { BridgeRecord } from '../kafka/record.ts';
 import type { RecordEvents } from '../record-events.ts';
 import type { FailureLadder } from '../retry/failure-ladder.ts';
@@ -23,6 +24,8 @@ export interface DeliveryParts {
   readonly events: RecordEvents;
   /** The route's filter; undefined when it filters nothing. */
   readonly filter: RecordFilter | undefined;
+  /** How the route reads keys and values (`decoder.active` false: as they are). */
+  readonly decoder: RecordDecoder;
 }
 
 export async function escalate(ctx: DeliveryParts, record: BridgeRecord, result: AttemptResult, attempts: number, signal: AbortSignal): Promise<void> {
@@ -36,7 +39,8 @@ export async function escalate(ctx: DeliveryParts, record: BridgeRecord, result:
     const now = Date.now();
     const step = ctx.ladder.next(record, result, now);
     try {
-      await ctx.ladder.copy(record, step, result, attempts, now);
+      // A decoded view's copy carries the record as Kafka held it, not the decoded JSON.
+      await ctx.ladder.copy(record.raw ?? record, step, result, attempts, now);
       ctx.events.emit('finished', { route, record, outcome: step.outcome, result, target: step.topic });
       return;
     } catch (error) {

@@ -52,7 +52,7 @@ export interface AttemptResult {
 /** A dependency of the route (not the endpoint itself) is unavailable. */
 export interface Outage {
   /** The route's pause reason while it lasts. */
-  readonly reason: typeof PauseReason.tokenEndpoint;
+  readonly reason: typeof PauseReason.tokenEndpoint | typeof PauseReason.schemaRegistry;
   /** One line for the log; never a credential. */
   readonly detail: string;
   /** Resolves once the dependency works again (never rejects). */

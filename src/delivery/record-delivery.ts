@@ -8,35 +8,11 @@ import type { RouteConfig } from '../config/types.ts';
 import type { BridgeRecord } from '../kafka/record.ts';
 import type { RecordEvents } from '../record-events.ts';
 import { retryDelay, sleep } from './backoff.ts';
+import { firstStep } from './first-step.ts';
 import { escalate, type DeliveryParts } from './escalate.ts';
-import type { RecordFilter } from './route-filter.ts';
 import type { EvidenceMark, RouteFlow } from '../flow/route-flow.ts';
 import type { HttpEndpoint } from './http-endpoint.ts';
 import { Outcome, Verdict, type AttemptResult } from './outcome.ts';
-
-/** Outcomes a record gets on purpose, without a request. */
-export type Dropped = typeof Outcome.filtered | typeof Outcome.discarded;
-
-/**
- * Decides, before any HTTP, whether a record is sent at all: `filtered` (the route's filter
- * does not want it), `discarded` (a tombstone the route drops), a permanent failure (it cannot
- * become a request), or undefined: send it.
- */
-export function preflight(record: BridgeRecord, route: RouteConfig, filter: RecordFilter | undefined): AttemptResult | Dropped | undefined {
-  if (filter !== undefined && !filter(record)) return Outcome.filtered;
-  if (record.value === null && route.nullValue !== 'deliver') {
-    if (route.nullValue === 'discard') return Outcome.discarded;
-    return { verdict: Verdict.permanent, reason: 'null-value', message: 'record has no value (tombstone)' };
-  }
-  if (record.value !== null && record.value.length > route.endpoint.maxBodyBytes) {
-    return {
-      verdict: Verdict.permanent,
-      reason: 'body-too-large',
-      message: `value is ${record.value.length} bytes, endpoint.maxBodyBytes is ${route.endpoint.maxBodyBytes}`,
-    };
-  }
-  return undefined;
-}
 
 export class RecordDelivery {
   readonly #route: RouteConfig;
@@ -51,10 +27,12 @@ export class RecordDelivery {
   }
 
   /** Runs one record to its outcome. Bound for use as the dispatcher's runner. */
-  readonly run = async (record: BridgeRecord, signal: AbortSignal): Promise<void> => {
+  readonly run = async (kafkaRecord: BridgeRecord, signal: AbortSignal): Promise<void> => {
     const route = this.#route.name;
-    this.#events.emit('received', { route, record });
-    const early = preflight(record, this.#route, this.#parts.filter);
+    const step = firstStep(this.#parts, kafkaRecord, signal);
+    const first = step instanceof Promise ? await step : step;
+    if (first === undefined) return;
+    const { record, early } = first;
     if (typeof early === 'string') {
       this.#events.emit('finished', { route, record, outcome: early, result: undefined });
       return;

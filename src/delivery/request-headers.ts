@@ -38,6 +38,10 @@ export const BRIDGE_HEADERS: ReadonlySet<string> = new Set([
   'kafka-key-base64',
   'kafka-delivery-attempt',
   'idempotency-key',
+  'kafka-key-schema-id',
+  'kafka-key-schema-subject',
+  'kafka-value-schema-id',
+  'kafka-value-schema-subject',
 ]);
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -90,6 +94,16 @@ function keyHeader(key: Buffer): [string, string] {
   return ['kafka-key', key.toString('latin1')];
 }
 
+/** Which registered schemas decoded the key and value (src/decode), for the endpoint. */
+function schemaHeaders(schemas: NonNullable<BridgeRecord['schemas']>, out: string[]): void {
+  for (const part of ['key', 'value'] as const) {
+    const ref = schemas[part];
+    if (ref === undefined) continue;
+    out.push(`kafka-${part}-schema-id`, String(ref.id));
+    if (ref.subject !== undefined && isValidHeaderValue(ref.subject)) out.push(`kafka-${part}-schema-subject`, ref.subject);
+  }
+}
+
 export interface HeaderPlan {
   /** Static endpoint headers, already revealed, as a flat list. */
   readonly fixed: readonly string[];
@@ -123,6 +137,7 @@ export function buildRequestHeaders(
     idempotencyKey(origin),
   ];
   if (record.key !== null) out.push(...keyHeader(record.key));
+  if (record.schemas !== undefined) schemaHeaders(record.schemas, out);
   if (plan.forward.size > 0) {
     for (const name in record.headers) {
       const lower = name.toLowerCase();

@@ -15,12 +15,14 @@ export const PauseReason = {
   circuitOpen: 'circuit-open',
   /** The route's OAuth2 token endpoint cannot hand out a token. */
   tokenEndpoint: 'token-endpoint',
+  /** The Schema Registry the route decodes with does not answer. */
+  schemaRegistry: 'schema-registry',
 } as const;
 
 export type PauseReason = (typeof PauseReason)[keyof typeof PauseReason];
 
 /** Reasons a whole route pauses for, as /ready and route_paused show them. */
-export const ROUTE_PAUSE_REASONS = [PauseReason.healthCheck, PauseReason.circuitOpen, PauseReason.tokenEndpoint, PauseReason.shutdown] as const;
+export const ROUTE_PAUSE_REASONS = [PauseReason.healthCheck, PauseReason.circuitOpen, PauseReason.tokenEndpoint, PauseReason.schemaRegistry, PauseReason.shutdown] as const;
 
 /** The reasons flow control pauses a route for (shutdown is the lifecycle's). */
-export type FlowPauseReason = typeof PauseReason.healthCheck | typeof PauseReason.circuitOpen | typeof PauseReason.tokenEndpoint;
+export type FlowPauseReason = typeof PauseReason.healthCheck | typeof PauseReason.circuitOpen | typeof PauseReason.tokenEndpoint | typeof PauseReason.schemaRegistry;

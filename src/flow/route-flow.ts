@@ -4,16 +4,16 @@
  * up instead of stampeding it. Records that fail on their own are told apart from an outage
  * and go on up their ladder while the endpoint serves the others.
  *
- * Three signals pause the route, each with its own reason:
+ * Four signals pause the route, each with its own reason:
  * - `health-check`: the optional probe failed `unhealthyAfter` times in a row;
  * - `circuit-open`: the breaker (endpoint-breaker.ts), fed by real deliveries, saw too many
  *   records that had not failed before fail now. It catches "up but failing", which a shallow
  *   health URL misses. Half-open, the health probe decides when there is one; otherwise a
  *   record that has not failed yet probes, and a record failing on its own never does;
- * - `token-endpoint`: the route authenticates with OAuth2 and its token endpoint cannot hand
- *   out a token. Nothing can be delivered, through no fault of the records or the endpoint,
- *   so it is an outage like the others: the route pauses until a token can be fetched again
- *   (the auth keeps asking, with backoff) and the breaker does not hear about it.
+ * - `token-endpoint`, `schema-registry`: a dependency (the OAuth2 token endpoint, the Schema
+ *   Registry the route decodes with) cannot answer. Nothing can be delivered, through no fault
+ *   of the records or the endpoint: the route pauses until it answers again (it is asked
+ *   again with backoff), and the breaker does not hear about it.
  *
  * Before a record climbs the ladder, `judge` asks whether its failures were its own
  * (outage-evidence.ts): with a health check the probe answers; without one, what other
@@ -35,7 +35,6 @@ import { TokenBucket } from './token-bucket.ts';
 import type { FlowPauseReason } from './pause-reasons.ts';
 
 export type { FlowPauseReason } from './pause-reasons.ts';
-
 export type { BreakerState } from './endpoint-breaker.ts';
 export type { EvidenceMark } from './outage-evidence.ts';
 
@@ -93,8 +92,8 @@ export class RouteFlow {
   }
 
   /** Resolves once the first health probe answered (at once without a health check). */
-  async start(): Promise<void> {
-    await this.#probe?.start();
+  start(): Promise<void> {
+    return this.#probe?.start() ?? Promise.resolve();
   }
 
   stop(): void {
@@ -214,6 +213,13 @@ export class RouteFlow {
       this.#log.warn({ reason: outage.reason }, `${outage.reason} available again: resuming the route`);
       this.#resume(outage.reason);
     });
+  }
+
+  /** A dependency outside the attempt (the Schema Registry) is down: pause, wait for the resume. */
+  async waitOut(outage: Outage, signal: AbortSignal): Promise<boolean> {
+    this.#pauseFor(outage);
+    while (this.#reasons.size > 0 && !signal.aborted) await this.#change.next(signal);
+    return !signal.aborted;
   }
 
   #resume(reason: FlowPauseReason): void {

@@ -13,6 +13,14 @@ export interface Coordinates {
   readonly timestamp: string;
 }
 
+/** The registered schema a key or value was decoded with (src/decode). */
+export interface SchemaRef {
+  readonly id: number;
+  readonly subject: string | undefined;
+  /** Where the registry serves it: `<schemaRegistry.url>/schemas/ids/<id>`. */
+  readonly url: string;
+}
+
 export interface BridgeRecord extends Coordinates {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
@@ -27,6 +35,12 @@ export interface BridgeRecord extends Coordinates {
   readonly tier: number;
   /** When the record may be delivered (ms since the epoch); 0 = now. */
   readonly dueAt: number;
+  /**
+   * Set on a decoded view (src/decode): `key` and `value` are then the decoded JSON, `raw` the
+   * record as Kafka holds it (what retry and dead-letter copies carry), `schemas` what decoded it.
+   */
+  readonly raw?: BridgeRecord;
+  readonly schemas?: { readonly key?: SchemaRef; readonly value?: SchemaRef };
 }
 
 /** Every value of the Kafka header `name` (lower case), whatever case the record spells it in. */

@@ -85,7 +85,7 @@ export class BridgeMetrics {
     gauge('concurrency_limit', 'Requests the route may have at its endpoint at once right now: maxInFlight, the adaptive limit, or lower while ramping up after a resume.', ['route'], (set) => {
       for (const r of sources.routes()) set({ route: r.name }, r.concurrencyLimit);
     });
-    gauge('route_paused', 'Whether the route is paused (1) for a reason: health-check, circuit-open, token-endpoint, shutdown.', ['route', 'reason'], (set) => {
+    gauge('route_paused', 'Whether the route is paused (1) for a reason: health-check, circuit-open, token-endpoint, schema-registry, shutdown.', ['route', 'reason'], (set) => {
       for (const r of sources.routes()) {
         for (const reason of ROUTE_PAUSE_REASONS) set({ route: r.name, reason }, r.pausedReasons.includes(reason) ? 1 : 0);
       }

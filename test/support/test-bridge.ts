@@ -27,6 +27,8 @@ export interface TestConfigOptions {
   kafka?: Record<string, unknown>;
   shutdownTimeout?: string;
   logLevel?: string;
+  /** More top-level sections, e.g. schemaRegistry. */
+  sections?: Record<string, unknown>;
 }
 
 /** Plain config object, as a user would write it in YAML. */
@@ -44,6 +46,7 @@ export function testConfigObject(o: TestConfigOptions): Record<string, unknown> 
     server: { port: 0, host: '127.0.0.1' },
     log: { level: o.logLevel ?? 'warn' },
     shutdown: { timeout: o.shutdownTimeout ?? '10s' },
+    ...o.sections,
     routes: o.routes.map((r, i) => {
       const { url, name, ...rest } = r;
       return {

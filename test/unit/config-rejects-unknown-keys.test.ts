@@ -13,7 +13,7 @@ describe('unknown keys', () => {
 
   it('rejects an unknown top-level key, listing the allowed ones', () => {
     expect(problemsOf(stringify({ ...valid, metrics: { port: 9090 } }))).toEqual([
-      'metrics: unknown key (expected one of: kafka, server, log, shutdown, security, routes)',
+      'metrics: unknown key (expected one of: kafka, schemaRegistry, server, log, shutdown, security, routes)',
     ]);
   });
 
@@ -32,14 +32,14 @@ describe('unknown keys', () => {
     );
     expect(problems).toEqual([
       'routes[1].endpoint.retries: unknown key (expected one of: url, method, timeout, headers, connections, maxBodyBytes, maxResponseBytes, tls, auth, signing)',
-      'routes[1].timeout: unknown key (expected one of: name, topics, groupId, endpoint, attempts, backoff, ordering, maxInFlight, concurrency, batch, filter, payload, cloudEvents, statuses, forwardHeaders, nullValue, retry, deadLetter, onFailure, headers, healthCheck, circuitBreaker, recovery, rateLimit)',
+      'routes[1].timeout: unknown key (expected one of: name, topics, groupId, endpoint, attempts, backoff, ordering, maxInFlight, concurrency, batch, decode, filter, payload, cloudEvents, statuses, forwardHeaders, nullValue, retry, deadLetter, onFailure, headers, healthCheck, circuitBreaker, recovery, rateLimit)',
       'routes[1].backoff.inital: unknown key (did you mean "initial"?)',
     ]);
   });
 
   it('names keys that are not identifiers exactly', () => {
     expect(problemsOf(`${stringify(valid)}"log level": info\n`)).toEqual([
-      '["log level"]: unknown key (expected one of: kafka, server, log, shutdown, security, routes)',
+      '["log level"]: unknown key (expected one of: kafka, schemaRegistry, server, log, shutdown, security, routes)',
     ]);
   });
 
