@@ -23,6 +23,8 @@ import type { AddressInfo } from 'node:net';
 export const CURRENCIES = new Set(['EUR', 'USD', 'GBP']);
 /** Where the demo's second route sends CloudEvents. */
 export const AUDIT_PATH = '/audit';
+/** Where the demo's third route sends shipments, decoded from Avro to JSON. */
+export const SHIPMENTS_PATH = '/shipments';
 const HICCUP_RATE = 0.03;
 
 export interface DownstreamStats {
@@ -34,6 +36,8 @@ export interface DownstreamStats {
   duplicates: number;
   /** CloudEvents accepted on the audit path (the demo's second route). */
   events: number;
+  /** Shipments accepted as JSON (the demo's third route, Avro on the topic). */
+  shipments: number;
 }
 
 /** How many attempts of order `seq` fail with 503 before it is accepted. */
@@ -58,7 +62,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 export class Downstream {
-  readonly stats: DownstreamStats = { byStatus: new Map(), accepted: 0, duplicates: 0, events: 0 };
+  readonly stats: DownstreamStats = { byStatus: new Map(), accepted: 0, duplicates: 0, events: 0, shipments: 0 };
   readonly #server: Server;
   readonly #seen = new Set<string>();
   readonly #ordersPath: string;
@@ -107,6 +111,19 @@ export class Downstream {
     send(res, status, body);
   }
 
+  /** A shipment arrives as the JSON the bridge decoded it to; the Avro bytes never reach here. */
+  #shipment(body: Buffer, res: ServerResponse): void {
+    let shipment: { orderId?: unknown; weight?: unknown };
+    try {
+      shipment = JSON.parse(body.toString('utf8')) as typeof shipment;
+    } catch {
+      return this.#answer(res, 400, { error: 'shipment is not JSON' });
+    }
+    if (typeof shipment.orderId !== 'string' || typeof shipment.weight !== 'string') return this.#answer(res, 400, { error: 'not a decoded shipment' });
+    this.stats.shipments++;
+    this.#answer(res, 200, { ok: true });
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const path = (req.url ?? '/').split('?')[0];
@@ -116,6 +133,7 @@ export class Downstream {
     }
     if (path === '/health') return send(res, this.#outage ? 503 : 200, { healthy: !this.#outage });
     if (path === AUDIT_PATH && req.method === 'POST') return this.#audit(req, body, res);
+    if (path === SHIPMENTS_PATH && req.method === 'POST') return this.#shipment(body, res);
     if (path !== this.#ordersPath || req.method !== 'POST') return send(res, 404, { error: 'not found' });
 
     if (this.#outage) return this.#answer(res, 503, { error: 'outage (toggled in the demo)' });

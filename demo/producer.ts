@@ -35,24 +35,32 @@ export function sampleOrder(seq: number, now = Date.now()): Order {
   };
 }
 
+/** Where a shipment per order goes (the demo's Avro topic), and how it is encoded. */
+export interface ShipmentStream {
+  readonly topic: string;
+  encode(order: Order): Buffer;
+}
+
 export class OrderProducer {
   produced = 0;
   failed = 0;
   readonly #producer: Producer;
   readonly #topic: string;
+  readonly #shipments: ShipmentStream | undefined;
   readonly #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
   #seq = 0;
   #sending: Promise<void> | undefined;
 
-  private constructor(kafka: Kafka, topic: string, perSecond: number) {
+  private constructor(kafka: Kafka, topic: string, perSecond: number, shipments: ShipmentStream | undefined) {
+    this.#shipments = shipments;
     this.#producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     this.#topic = topic;
     this.#intervalMs = 1000 / perSecond;
   }
 
-  static async start(kafka: Kafka, topic: string, perSecond: number): Promise<OrderProducer> {
-    const producer = new OrderProducer(kafka, topic, perSecond);
+  static async start(kafka: Kafka, topic: string, perSecond: number, shipments?: ShipmentStream): Promise<OrderProducer> {
+    const producer = new OrderProducer(kafka, topic, perSecond, shipments);
     await producer.#producer.connect();
     producer.#timer = setInterval(() => producer.#next(), producer.#intervalMs);
     return producer;
@@ -63,7 +71,13 @@ export class OrderProducer {
     if (this.#sending !== undefined) return;
     const order = sampleOrder(this.#seq++);
     this.#sending = this.#producer
-      .send({ topic: this.#topic, acks: -1, messages: [{ key: order.customerId, value: JSON.stringify(order) }] })
+      .sendBatch({
+        acks: -1,
+        topicMessages: [
+          { topic: this.#topic, messages: [{ key: order.customerId, value: JSON.stringify(order) }] },
+          ...(this.#shipments === undefined ? [] : [{ topic: this.#shipments.topic, messages: [{ key: order.customerId, value: this.#shipments.encode(order) }] }]),
+        ],
+      })
       .then(
         () => void this.produced++,
         () => void this.failed++,

@@ -13,6 +13,7 @@
  * exits 0 only if the bridge ran and exited cleanly and delivered something.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,6 +28,7 @@ import { DevBroker, onLines } from '../tools/dev-broker/dev-broker-process.ts';
 import { emptyOutcomes, fetchOutcomes, fetchReady, type Outcomes } from './bridge-status.ts';
 import { Downstream } from './downstream.ts';
 import { OrderProducer } from './producer.ts';
+import { shipmentRecord, startDemoRegistry } from './shipments.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CONFIG = join(ROOT, 'config', 'demo.yaml');
@@ -214,6 +216,17 @@ async function main(): Promise<number> {
     const busy = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
     fail(busy ? `${endpoint.host} is in use; stop what listens there or change routes[0].endpoint.url in config/demo.yaml` : String(error));
   }
+  // The demo's Schema Registry, for the Avro route: one schema, served where config/demo.yaml says.
+  const registryUrl = new URL(config.schemaRegistry!.url);
+  let registry: Server;
+  try {
+    registry = await startDemoRegistry(registryUrl.hostname, Number(registryUrl.port));
+  } catch (error) {
+    await downstream.stop();
+    await broker.stop();
+    const busy = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+    fail(busy ? `${registryUrl.host} is in use; stop what listens there or change schemaRegistry.url in config/demo.yaml` : String(error));
+  }
   const opsPort = await availablePort(config.server.host, config.server.port);
   const opsUrl = `http://${config.server.host}:${opsPort}`;
   const echo = new BridgeLogEcho();
@@ -224,6 +237,7 @@ async function main(): Promise<number> {
   const cleanUp = async (): Promise<void> => {
     if (bridge.exitCode === null) bridge.kill('SIGKILL');
     await downstream.stop();
+    registry.close();
     await broker.stop();
   };
   try {
@@ -233,7 +247,8 @@ async function main(): Promise<number> {
     fail(`${(error as Error).message}${stderrTail.length > 0 ? `\n${stderrTail.join('\n')}` : ''}`);
   }
   const kafka = createKafka({ ...config.kafka, brokers: broker.bootstrap.split(',') }, createLogger('silent'));
-  const producer = await OrderProducer.start(kafka, topic, options.rate);
+  const shipments = config.routes.find((r) => r.decode.value === 'schema-registry')?.topics[0];
+  const producer = await OrderProducer.start(kafka, topic, options.rate, shipments === undefined ? undefined : { topic: shipments, encode: shipmentRecord });
   const startedAt = Date.now();
 
   say('');
@@ -241,7 +256,11 @@ async function main(): Promise<number> {
   say(`  producer     ${options.rate} orders/s to ${topic}, keyed by customer id; every 25th order has an invalid currency (400)`);
   say(`  downstream   ${route.endpoint.url}   every 10th order fails twice with 503, every 50th four times; 3% random 503s`);
   for (const other of config.routes.slice(1)) {
-    say(`  fan-out      route ${other.name}: ${other.topics.join(', ')} → ${other.endpoint.url} as ${other.payload}, filtered (only euro orders), in a consumer group of its own`);
+    if (other.decode.value === 'schema-registry') {
+      say(`  avro         route ${other.name}: ${other.topics.join(', ')} (Avro, a shipment per order) → ${other.endpoint.url} as JSON, schemas from ${registryUrl.origin}`);
+    } else {
+      say(`  fan-out      route ${other.name}: ${other.topics.join(', ')} → ${other.endpoint.url} as ${other.payload}, filtered (only euro orders), in a consumer group of its own`);
+    }
   }
   say(`  bridge       metrics ${opsUrl}/metrics   readiness ${opsUrl}/ready   (config/demo.yaml, logs at warn)`);
   say(`  outage       ${process.stdin.isTTY ? 'press o, or ' : ''}curl -X POST ${endpoint.origin}/outage`);
@@ -261,7 +280,7 @@ async function main(): Promise<number> {
     const left = echo.nextInterval();
     say(
       `[${seconds(Date.now() - startedAt)}] delivered ${last.delivered} · retry-scheduled ${last.retry_scheduled} · dead-lettered ${last.dead_lettered} · filtered ${last.filtered}` +
-        ` | produced ${producer.produced} | downstream ${downstream.outage ? 'OUTAGE' : 'up'}: ${statusCounts(downstream.stats.byStatus)}, ${downstream.stats.events} audit events` +
+        ` | produced ${producer.produced} | downstream ${downstream.outage ? 'OUTAGE' : 'up'}: ${statusCounts(downstream.stats.byStatus)}, ${downstream.stats.events} audit events, ${downstream.stats.shipments} shipments` +
         (routes === '' ? '' : ` | route ${routes}`) +
         (left > 0 ? ` | (${left} more bridge log lines)` : ''),
     );
@@ -320,6 +339,7 @@ async function main(): Promise<number> {
     clearTimeout(killer);
   }
   await downstream.stop();
+  registry.close();
   await broker.stop();
 
   const elapsed = Math.round((Date.now() - startedAt) / 1000);
@@ -327,7 +347,7 @@ async function main(): Promise<number> {
   say(
     `final summary (${elapsed}s): produced ${producer.produced}, delivered ${last.delivered}, retry-scheduled ${last.retry_scheduled}, ` +
       `dead-lettered ${last.dead_lettered}, discarded ${last.discarded}, filtered ${last.filtered}; downstream accepted ${downstream.stats.accepted} orders ` +
-      `(${downstream.stats.duplicates} duplicates) and ${downstream.stats.events} audit events (CloudEvents of euro orders)`,
+      `(${downstream.stats.duplicates} duplicates) and ${downstream.stats.events} audit events (CloudEvents of euro orders) and ${downstream.stats.shipments} shipments (Avro decoded to JSON)`,
   );
   const clean = !died && bridgeStatus.code === 0;
   say(

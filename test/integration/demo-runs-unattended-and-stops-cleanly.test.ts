@@ -48,6 +48,10 @@ describe('npm run demo', () => {
     expect(audit, stdout).not.toBeNull();
     expect(Number(audit![1])).toBeGreaterThan(0);
     expect(Number(audit![2])).toBeGreaterThan(0);
+    // The third route: Avro shipments, decoded to JSON through the demo's Schema Registry.
+    const shipments = /and (\d+) shipments \(Avro decoded to JSON\)/m.exec(stdout);
+    expect(shipments, stdout).not.toBeNull();
+    expect(Number(shipments![1])).toBeGreaterThan(0);
     expect(stdout).toContain('bridge drained and exited with status 0; dev broker stopped');
   }, 90_000);
 });
