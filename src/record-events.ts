@@ -23,6 +23,8 @@ export interface RecordEventMap {
   copyFailed: { route: string; record: BridgeRecord; target: string; error: string };
   /** The record stopped without finishing (partition revoked, shutdown deadline): it will be fetched again. */
   abandoned: { route: string; record: BridgeRecord };
+  /** A batch refused as a whole was split in halves (batch.splitOnFailure), each tried on its own. */
+  batchSplit: { route: string; records: number; result: AttemptResult };
 }
 
 type Listener<K extends keyof RecordEventMap> = (event: RecordEventMap[K]) => void;
@@ -35,6 +37,7 @@ export class RecordEvents {
     finished: [],
     copyFailed: [],
     abandoned: [],
+    batchSplit: [],
   };
 
   on<K extends keyof RecordEventMap>(name: K, listener: Listener<K>): void {

@@ -224,7 +224,7 @@ function toRouteConfig(route: RouteInput, headers: Record<string, Secret | strin
       typeHeader: route.cloudEvents.typeHeader?.toLowerCase() ?? undefined,
       dataContentType: route.cloudEvents.dataContentType ?? undefined,
     },
-    batch: { maxRecords: route.batch.maxRecords, maxBytes: route.batch.maxBytes, maxWait: durationMs(route.batch.maxWait), format: route.batch.format },
+    batch: { maxRecords: route.batch.maxRecords, maxBytes: route.batch.maxBytes, maxWait: durationMs(route.batch.maxWait), format: route.batch.format, splitOnFailure: route.batch.splitOnFailure },
     statuses: { delivered: route.statuses.delivered, retry: route.statuses.retry },
     forwardHeaders: route.forwardHeaders.map((name) => name.toLowerCase()),
     nullValue: route.nullValue,
@@ -248,6 +248,7 @@ function toRouteConfig(route: RouteInput, headers: Record<string, Secret | strin
     },
     recovery: { rampUp: durationMs(route.recovery.rampUp) },
     rateLimit: route.rateLimit,
+    maxRecordAge: route.maxRecordAge === null ? undefined : durationMs(route.maxRecordAge),
   };
 }
 

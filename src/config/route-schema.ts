@@ -32,7 +32,7 @@ export interface RouteInput {
   ordering: Ordering;
   maxInFlight: number;
   concurrency: { mode: ConcurrencyMode; min: number };
-  batch: { maxRecords: number; maxBytes: number; maxWait: string; format: BatchFormat };
+  batch: { maxRecords: number; maxBytes: number; maxWait: string; format: BatchFormat; splitOnFailure: boolean };
   filter: { key: string | null; headers: Record<string, string>; value: Record<string, unknown> };
   payload: PayloadFormat;
   decode: { key: Decoding; value: Decoding };
@@ -48,6 +48,7 @@ export interface RouteInput {
   circuitBreaker: { enabled: boolean; errorThresholdPercentage: number; volumeThreshold: number; resetTimeout: string };
   recovery: { rampUp: string };
   rateLimit: number;
+  maxRecordAge: string | null;
 }
 
 export const routeSchema: convict.Schema<RouteInput> = {
@@ -120,6 +121,7 @@ export const routeSchema: convict.Schema<RouteInput> = {
     maxBytes: integer('Bytes: a batch body is closed before it grows past this (a single larger record still goes, alone).', MiB, { min: 1, max: LIMITS.maxBodyBytes, unit: 'bytes' }), // 1 MiB
     maxWait: duration('Duration: how long a batch that is not full waits for more records before it is sent.', '20ms', { min: 0, max: durationMs('10s') }), // 20 milliseconds
     format: oneOf('json-array: one JSON array of envelopes; ndjson: one envelope per line.', 'json-array', { values: ['json-array', 'ndjson'] }),
+    splitOnFailure: boolean('A batch refused as a whole with a permanent answer (400, 413, 422) is split in halves and tried again, down to single records, so that only the culprits are dead-lettered.', false),
   },
   decode: {
     key: oneOf('How the key is read: bytes (as it is), string (UTF-8 text), json (JSON text), schema-registry (Confluent wire format, decoded to JSON).', 'bytes', { values: DECODINGS }),
@@ -246,6 +248,13 @@ export const routeSchema: convict.Schema<RouteInput> = {
   },
   recovery: {
     rampUp: duration('Duration: after a resume, concurrent requests grow from 1 to maxInFlight over this time (0s = at once).', '30s', { min: 0, max: LIMITS.maxTimeout }), // 30 seconds
+  },
+  maxRecordAge: {
+    doc: 'Duration: a record older than this (by its original Kafka timestamp) when its turn comes is dead-lettered with reason expired instead of sent; null = no limit.',
+    format: FORMAT.duration,
+    default: null, // no limit
+    nullable: true,
+    params: { min: durationMs('1s'), max: durationMs('365d') },
   },
   rateLimit: integer('Requests per second to this endpoint, shared by the main and retry topics; 0 = unlimited.', 0, { min: 0, max: 1_000_000 }), // requests per second, 0 = unlimited
 };

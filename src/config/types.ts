@@ -50,6 +50,8 @@ export interface BatchConfig {
   /** ms; how long a batch that is not full waits for more records. */
   readonly maxWait: number;
   readonly format: BatchFormat;
+  /** Split a batch refused for good as a whole, down to single records. */
+  readonly splitOnFailure: boolean;
 }
 
 /** Kafka's compression codecs, by the names Kafka's own clients use. */
@@ -204,6 +206,8 @@ export interface RouteConfig {
   readonly recovery: { readonly rampUp: number };
   /** Requests per second to the endpoint, 0 = unlimited. */
   readonly rateLimit: number;
+  /** ms; a record older than this (original timestamp) is dead-lettered as expired. undefined = no limit. */
+  readonly maxRecordAge: number | undefined;
 }
 
 export interface HealthCheckConfig {

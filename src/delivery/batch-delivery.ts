@@ -11,6 +11,8 @@
  *      │                            transient ones stay pending
  *      │ ──any other answer───────▶ every pending record gets it
  *      ▼
+ *      │ ──refused as a whole (400, 413, 422) with batch.splitOnFailure─▶ halves, one after the
+ *      │                            other, down to single records
  *   pending transient: again after backoff (a smaller batch after a 207, so a new batch key),
  *   until `attempts` counted failures; then, failures judged their own (RouteFlow.judge),
  *   each record climbs its ladder with its own result and metadata.
@@ -66,13 +68,23 @@ export class BatchDelivery {
     await Promise.all(steps);
   };
 
-  /** In-process attempts of the pending records, then their ladder steps. */
-  async #attempt(initial: BridgeRecord[], signal: AbortSignal): Promise<void> {
+  /**
+   * With batch.splitOnFailure, a batch refused for good as a whole (400, 413, 422: one answer,
+   * no per-record results) is split: some record in it is the culprit, and the answer does not
+   * say which. Halves are tried one after the other, keeping the batch's order, down to single
+   * records, so that only the culprits take the permanent verdict.
+   */
+  #splits(answer: AttemptResult, pending: readonly BridgeRecord[]): boolean {
+    return this.#route.batch.splitOnFailure && pending.length > 1 && answer.perRecord === undefined && answer.verdict === Verdict.permanent;
+  }
+
+  /** In-process attempts of the pending records, then their ladder steps; `sentBefore`: attempts a split batch already made. */
+  async #attempt(initial: BridgeRecord[], signal: AbortSignal, sentBefore = 0): Promise<void> {
     const route = this.#route;
     const steps: Promise<void>[] = [];
     let pending = initial;
     let results: AttemptResult[] = [];
-    let sent = 0;
+    let sent = sentBefore;
     let counted = 0;
     let epoch = this.#flow.epoch;
     let mark: EvidenceMark | undefined;
@@ -94,6 +106,15 @@ export class BatchDelivery {
       if (outcome === undefined) break;
       sent++;
       const answer = outcome.result;
+      if (this.#splits(answer, pending)) {
+        pending.forEach((record, i) => this.#events.emit('attempted', { route: route.name, record, attempt: record.priorAttempts + sent, result: answer, durationMs: i === 0 ? durationMs : 0 }));
+        this.#events.emit('batchSplit', { route: route.name, records: pending.length, result: answer });
+        const half = Math.ceil(pending.length / 2);
+        const [first, second] = [pending.slice(0, half), pending.slice(half)];
+        steps.push(this.#attempt(first, signal, sent).then(() => this.#attempt(second, signal, sent)));
+        pending = [];
+        break;
+      }
       const next: BridgeRecord[] = [];
       results = [];
       pending.forEach((record, i) => {

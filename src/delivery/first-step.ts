@@ -22,6 +22,11 @@ export type Dropped = typeof Outcome.filtered | typeof Outcome.discarded;
  */
 export function preflight(record: BridgeRecord, route: RouteConfig, filter: RecordFilter | undefined): AttemptResult | Dropped | undefined {
   if (filter !== undefined && !filter(record)) return Outcome.filtered;
+  if (route.maxRecordAge !== undefined) {
+    // By the original timestamp: a record that waited in a retry tier ages there too.
+    const age = Date.now() - Number(record.origin.timestamp);
+    if (age > route.maxRecordAge) return { verdict: Verdict.permanent, reason: 'expired', message: `record is ${Math.round(age / 1000)} s old, maxRecordAge is ${Math.round(route.maxRecordAge / 1000)} s` };
+  }
   if (record.value === null && route.nullValue !== 'deliver') {
     if (route.nullValue === 'discard') return Outcome.discarded;
     return { verdict: Verdict.permanent, reason: 'null-value', message: 'record has no value (tombstone)' };

@@ -36,6 +36,7 @@ export class BridgeMetrics {
   readonly rateLimited: Counter<'route'>;
   readonly failingAlone: Counter<'route' | 'reason'>;
   readonly filtered: Counter<'route'>;
+  readonly batchSplits: Counter<'route'>;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -78,6 +79,7 @@ export class BridgeMetrics {
     });
     this.rateLimited = counter('rate_limited_total', 'Requests that waited for the route rate limit.', ['route']);
     this.failingAlone = counter('records_failing_alone_total', 'Records that ran out of attempts while the endpoint served other records (their failure is their own): each takes its next ladder step. By failure reason.', ['route', 'reason']);
+    this.batchSplits = counter('batch_splits_total', 'Batches refused as a whole for good and split in halves (batch.splitOnFailure).', ['route']);
     this.filtered = counter('filtered_total', "Records the route's filter did not match: finished and committed without a request.", ['route']);
     gauge('inflight_records', 'Records held by the bridge (queued behind a key or being delivered), per route.', ['route'], (set) => {
       for (const r of sources.routes()) set({ route: r.name }, r.inFlight);
@@ -139,6 +141,7 @@ export class BridgeMetrics {
     });
     events.on('copyFailed', ({ route }) => this.copyFailures.inc({ route }));
     events.on('failingAlone', ({ route, result }) => this.failingAlone.inc({ route, reason: result.reason }));
+    events.on('batchSplit', ({ route }) => this.batchSplits.inc({ route }));
   }
 }
 

@@ -41,7 +41,7 @@ describe('Schema Registry records', () => {
   test('Avro (a reference, logical types, two versions), Protobuf (both schema forms) and JSON Schema arrive as the documented JSON', async ({ cluster, kafka, sink, bridges, registry, written }) => {
     const { topics, ids } = written;
     const groupId = uniqueTopic('group');
-    await cluster.createTopic({ name: `${topics.avro}-ce-dlt`, partitions: 1 });
+    for (const suffix of ['ce', 'batch']) await cluster.createTopic({ name: `${topics.avro}-${suffix}-dlt`, partitions: 1 });
     const { bridge } = await bridges.inProcess(
       testConfig({
         bootstrap: cluster.bootstrap,
@@ -60,11 +60,19 @@ describe('Schema Registry records', () => {
             retry: { delays: [], topicSuffix: '-ce-retry' },
             deadLetter: { topicSuffix: '-ce-dlt' },
           }),
+          // Batches carry the decoded JSON in their envelopes, with the schema that decoded it.
+          decoding('avro-batch', topics.avro, `${sink.url}/avro-batch`, {
+            groupId: `${groupId}-batch`,
+            batch: { maxRecords: 10, maxWait: '200ms' },
+            retry: { delays: [], topicSuffix: '-batch-retry' },
+            deadLetter: { topicSuffix: '-batch-dlt' },
+          }),
         ],
       }),
     );
-    await waitFor('every route delivered', () => sink.requests.length >= 6, 30_000);
-    for (const [g, t] of [[groupId, topics.avro], [groupId, topics.protobuf], [groupId, topics['protobuf-text']], [groupId, topics.json], [`${groupId}-ce`, topics.avro]] as const) {
+    await waitFor('every route delivered', () => sink.requests.length >= 7, 30_000);
+    const groups = [[groupId, topics.avro], [groupId, topics.protobuf], [groupId, topics['protobuf-text']], [groupId, topics.json], [`${groupId}-ce`, topics.avro], [`${groupId}-batch`, topics.avro]] as const;
+    for (const [g, t] of groups) {
       await waitFor(`${t} committed in ${g}`, () => fullyCommitted(kafka, g, t), 20_000, 200);
       expect(await committedOffsets(kafka, g, t)).toEqual(await endOffsets(kafka, t));
     }
@@ -86,6 +94,10 @@ describe('Schema Registry records', () => {
     const event = JSON.parse(ce[0]!.body.toString()) as Record<string, unknown>;
     expect(event).toMatchObject({ specversion: '1.0', datacontenttype: 'application/json', dataschema: `${registry.url}/schemas/ids/${ids.avro[1]}` });
     expect(ce[0]!.body.toString()).toContain('"data":{"id":9007199254740993,');
+    const batchText = at('/avro-batch').map((r) => r.body.toString()).join('');
+    expect(batchText).toContain(`"value":${AVRO_V1},"valueEncoding":"json"`);
+    expect(batchText).toContain(`"value":${AVRO_V2},"valueEncoding":"json"`);
+    expect(batchText).toContain(`"valueSchema":{"id":${ids.avro[1]},"subject":"${topics.avro}-value"}`);
   }, 120_000);
 
   test('poison: not in the wire format, an unknown schema id, bytes the schema cannot read; each dead-lettered with its reason and its original bytes', async ({ cluster, kafka, sink, bridges, registry, written }) => {

@@ -18,6 +18,8 @@ export interface TestMessage {
   value: string | Buffer | null;
   headers?: IHeaders;
   partition?: number;
+  /** ms since the epoch, as a string; default: now. */
+  timestamp?: string;
 }
 
 /** Produces in batches with acks=-1. */

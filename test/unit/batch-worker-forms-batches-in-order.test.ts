@@ -14,7 +14,7 @@ function rec(offset: number, key: string | null, bytes = 10): BridgeRecord {
 
 /** A runner whose batches finish only when the test says so. */
 function harness(ordering: Ordering, batch: Partial<BatchConfig>, share = 4) {
-  const config: BatchConfig = { maxRecords: 3, maxBytes: 1_000_000, maxWait: 1_000, format: 'json-array', ...batch };
+  const config: BatchConfig = { maxRecords: 3, maxBytes: 1_000_000, maxWait: 1_000, format: 'json-array', splitOnFailure: false, ...batch };
   const batches: string[][] = [];
   const done: (() => void)[] = [];
   let slots = 0;

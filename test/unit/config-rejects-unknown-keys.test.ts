@@ -32,7 +32,7 @@ describe('unknown keys', () => {
     );
     expect(problems).toEqual([
       'routes[1].endpoint.retries: unknown key (expected one of: url, method, timeout, headers, connections, maxBodyBytes, maxResponseBytes, tls, auth, signing)',
-      'routes[1].timeout: unknown key (expected one of: name, topics, groupId, endpoint, attempts, backoff, ordering, maxInFlight, concurrency, batch, decode, filter, payload, cloudEvents, statuses, forwardHeaders, nullValue, retry, deadLetter, onFailure, headers, healthCheck, circuitBreaker, recovery, rateLimit)',
+      'routes[1].timeout: unknown key (expected one of: name, topics, groupId, endpoint, attempts, backoff, ordering, maxInFlight, concurrency, batch, decode, filter, payload, cloudEvents, statuses, forwardHeaders, nullValue, retry, deadLetter, onFailure, headers, healthCheck, circuitBreaker, recovery, maxRecordAge, rateLimit)',
       'routes[1].backoff.inital: unknown key (did you mean "initial"?)',
     ]);
   });

@@ -82,7 +82,7 @@ describe('the resulting BridgeConfig', () => {
           ordering: 'key',
           maxInFlight: 64,
           concurrency: { mode: 'adaptive', min: 1 },
-          batch: { maxRecords: 1, maxBytes: 1_048_576, maxWait: 20, format: 'json-array' },
+          batch: { maxRecords: 1, maxBytes: 1_048_576, maxWait: 20, format: 'json-array', splitOnFailure: false },
           filter: { key: undefined, headers: {}, value: {} },
           payload: 'raw',
           cloudEvents: { source: undefined, type: 'kafka.record', typeHeader: undefined, dataContentType: undefined },
@@ -101,6 +101,7 @@ describe('the resulting BridgeConfig', () => {
           circuitBreaker: { enabled: true, errorThresholdPercentage: 50, volumeThreshold: 20, resetTimeout: 30_000 },
           recovery: { rampUp: 30_000 },
           rateLimit: 0,
+          maxRecordAge: undefined,
         },
       ],
     };
