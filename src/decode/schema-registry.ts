@@ -40,6 +40,17 @@ export class SchemaNotFound extends Error {}
 export class RegistryUnavailable extends Error {}
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Subject, version and schema not found, in the Confluent API's error codes. */
+const NOT_FOUND_CODES = new Set([40401, 40402, 40403]);
+
+function errorCode(text: string): number | undefined {
+  try {
+    const code = (JSON.parse(text) as { error_code?: unknown }).error_code;
+    return typeof code === 'number' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
 const PROBE_FIRST_MS = 500;
 const PROBE_MAX_MS = 30_000;
 
@@ -77,7 +88,11 @@ export class SchemaRegistry {
     if (found === undefined) {
       found = this.#get(`/schemas/ids/${id}/versions`).then(
         (body) => (Array.isArray(body) ? (body as { subject?: unknown }[]).find((v) => typeof v.subject === 'string')?.subject as string | undefined : undefined),
-        () => undefined,
+        () => {
+          // Asked again next time: a registry that was down for a moment may say it then.
+          this.#subjects.delete(id);
+          return undefined;
+        },
       );
       this.#subjects.set(id, found);
     }
@@ -120,7 +135,11 @@ export class SchemaRegistry {
     } catch (error) {
       throw new RegistryUnavailable(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
     }
-    if (status === 404) throw new SchemaNotFound(`the registry has no ${path.replace(/^\//, '').replace(/\//g, ' ')}`);
+    // Only the registry's own "not found" codes say a schema does not exist. A bare 404 is a
+    // wrong schemaRegistry.url: taking it for "no such schema" would dead-letter every record.
+    const code = status === 404 ? errorCode(text) : undefined;
+    if (code !== undefined && NOT_FOUND_CODES.has(code)) throw new SchemaNotFound(`the registry has no ${path.replace(/^\//, '').replace(/\//g, ' ')}`);
+    if (status === 404) throw new RegistryUnavailable(`GET ${path} answered 404 without a registry error code: is schemaRegistry.url the base of the Confluent API?`);
     if (status < 200 || status >= 300) throw new RegistryUnavailable(`GET ${path} answered ${status}`);
     try {
       return JSON.parse(text) as unknown;

@@ -165,6 +165,10 @@ describe('Schema Registry records', () => {
     const ok = bridges.spawn(config(registry.url), ['check']);
     expect(await ok.exited).toBe(0);
     expect(ok.logs[0]).toEqual({ raw: 'ok: configuration valid, 1 route(s), every topic exists, the schema registry answers' });
+    // A URL that is not the API's base answers a bare 404: that is no registry, not "no schema".
+    const wrong = bridges.spawn(config(registry.url.replace('/apis/ccompat/v7', '/apis/nothing')), ['check']);
+    expect(await wrong.exited).toBe(1);
+    expect(wrong.stderr.join('')).toContain('answered 404 without a registry error code: is schemaRegistry.url the base of the Confluent API? (SCHEMA_REGISTRY_UNREACHABLE)');
     const down = bridges.spawn(config('http://127.0.0.1:9/apis/ccompat/v7'), ['check']);
     expect(await down.exited).toBe(1);
     expect(down.stderr.join('')).toMatch(/^kafka-http-bridge: the schema registry at http:\/\/127\.0\.0\.1:9\/apis\/ccompat\/v7 does not answer: .+ \(SCHEMA_REGISTRY_UNREACHABLE\)\n$/);
