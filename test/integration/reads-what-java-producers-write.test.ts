@@ -86,7 +86,7 @@ describe('what Java producers write', () => {
     }
   }, 180_000);
 
-  test('a transactional topic that ends in an aborted transaction: committed records only, lag 0', async ({ cluster, kafka, sink, bridges }) => {
+  test('a transactional topic that ends in an aborted transaction: committed records only, lag 0 in each fan-out group', async ({ cluster, kafka, sink, bridges }) => {
     const { topic } = await createRouteTopics(cluster, 'txn', { partitions: 2 });
     const rec = (label: string, i: number): JavaRecord => ({ topic, partition: i % 2, key: Buffer.from(`k${i}`), value: Buffer.from(`${label}-${i}`) });
     const txn = (label: string, from: number, n: number) => Array.from({ length: n }, (_, k) => rec(label, from + k));
@@ -96,21 +96,35 @@ describe('what Java producers write', () => {
       'BEGIN', ...txn('committed', 30, 6), 'COMMIT',
       'BEGIN', ...txn('aborted', 36, 8), 'ABORT',
     ]);
+    await cluster.createTopic({ name: `${topic}-audit-dlt`, partitions: 2 });
     const groupId = uniqueTopic('group');
-    const { bridge } = await bridges.inProcess(testConfig({ bootstrap: cluster.bootstrap, groupId, routes: [{ name: 'txn', topics: [topic], url: sink.url }] }));
-    await waitFor('committed records delivered', () => sink.requests.length >= 26, 30_000);
-    // Within one commit interval (200 ms here) of the last record: the markers after it count as finished.
-    await waitFor('offsets at the end offsets', () => fullyCommitted(kafka, groupId, topic), 5_000, 100);
+    // Two routes on the topic: a fan-out pair, each in a consumer group of its own.
+    const groups = [`${groupId}-txn`, `${groupId}-audit`];
+    const { bridge } = await bridges.inProcess(
+      testConfig({
+        bootstrap: cluster.bootstrap,
+        groupId,
+        routes: [
+          { name: 'txn', topics: [topic], url: `${sink.url}/txn`, groupId: groups[0] },
+          { name: 'audit', topics: [topic], url: `${sink.url}/audit`, groupId: groups[1], retry: { delays: [], topicSuffix: '-audit-retry' }, deadLetter: { topicSuffix: '-audit-dlt' } },
+        ],
+      }),
+    );
+    await waitFor('committed records delivered on both routes', () => sink.requests.length >= 52, 30_000);
     const ends = await endOffsets(kafka, topic);
     expect([...ends.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(44); // records plus markers
-    expect(await committedOffsets(kafka, groupId, topic)).toEqual(ends);
-    await waitFor('consumer_lag 0 on both partitions', async () => {
-      const lags = [...(await metricsText(bridge.port)).matchAll(new RegExp(`consumer_lag\\{topic="${topic}",partition="\\d",group="${groupId}"\\} (\\d+)`, 'g'))];
-      return lags.length === 2 && lags.every((m) => m[1] === '0');
+    for (const group of groups) {
+      // Within one commit interval (200 ms here) of the last record: the markers after it count as finished.
+      await waitFor(`${group} at the end offsets`, () => fullyCommitted(kafka, group, topic), 5_000, 100);
+      expect(await committedOffsets(kafka, group, topic)).toEqual(ends);
+    }
+    await waitFor('consumer_lag 0 on both partitions of both groups', async () => {
+      const lags = [...(await metricsText(bridge.port)).matchAll(new RegExp(`consumer_lag\\{topic="${topic}",partition="\\d",group="${groupId}-(txn|audit)"\\} (\\d+)`, 'g'))];
+      return lags.length === 4 && lags.every((m) => m[2] === '0');
     }, 5_000, 200);
     await bridge.stop();
-    const bodies = sink.requests.map((r) => r.body.toString()).sort();
-    expect(bodies).toEqual([...Array.from({ length: 20 }, (_, i) => `committed-${i}`), ...Array.from({ length: 6 }, (_, i) => `committed-${30 + i}`)].sort());
+    const expected = [...Array.from({ length: 20 }, (_, i) => `committed-${i}`), ...Array.from({ length: 6 }, (_, i) => `committed-${30 + i}`)].sort();
+    for (const path of ['/txn', '/audit']) expect(sink.requests.filter((r) => r.url === path).map((r) => r.body.toString()).sort()).toEqual(expected);
   }, 90_000);
 
   test('an 8 MiB record is delivered where the route allows it and dead-lettered with its reason where it does not', async ({ cluster, kafka, sink, bridges }) => {
