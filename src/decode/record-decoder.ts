@@ -106,10 +106,8 @@ export class RecordDecoder {
 
 function readerFor(schema: RegisteredSchema): Reader {
   switch (schema.type) {
-    case 'AVRO': {
-      const read = avroReader(schema.text, schema.references);
-      return (body) => read(body);
-    }
+    case 'AVRO':
+      return avroReader(schema.text, schema.references);
     case 'PROTOBUF': {
       const read = protobufReader(schema.text, schema.references);
       return (body) => {

@@ -1,7 +1,6 @@
 /**
  * Every compression codec Kafka has, for kafkajs, which ships gzip only and throws on the
- * others ("Snappy compression not implemented"): a consumer of a topic that a Java or
- * librdkafka producer compressed would crash. Registered once per process, before any client
+ * others: a consumer of a topic that a Java or librdkafka producer compressed would crash. Registered once per process, before any client
  * fetches.
  *
  * - zstd: Node's own zlib (Node 22.15+/24).

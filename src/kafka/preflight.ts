@@ -42,7 +42,7 @@ export async function preflight(kafka: Kafka, config: BridgeConfig): Promise<Pre
     const existing = new Set(await admin.listTopics());
     const needs = neededTopics(config);
     const missing = [...needs.source, ...needs.copies].filter((t) => !existing.has(t));
-    return { missing, warnings: missing.length > 0 ? [] : await copySizeWarnings(admin, config) };
+    return { missing, warnings: missing.length > 0 ? [] : await copySizeWarnings(admin, config, needs) };
   } catch (error) {
     throw kafkaStartError(error, config.kafka) ?? error;
   } finally {
@@ -57,8 +57,7 @@ export async function preflight(kafka: Kafka, config: BridgeConfig): Promise<Pre
  * Best effort: a cluster that will not describe topic configs (no DESCRIBE_CONFIGS ACL) gets
  * no warning rather than a failed start.
  */
-async function copySizeWarnings(admin: Admin, config: BridgeConfig): Promise<string[]> {
-  const needs = neededTopics(config);
+async function copySizeWarnings(admin: Admin, config: BridgeConfig, needs: TopicNeeds): Promise<string[]> {
   const names = [...new Set([...needs.source, ...needs.copies])];
   let limits: Map<string, number>;
   try {

@@ -50,6 +50,12 @@ export function javaCommand(): string {
   return home ? join(home, 'bin', 'java') : 'java';
 }
 
+/** The major version in what `java -version` prints (`1.8.0` is 8, `17.0.15` is 17); 0 when none. */
+export function javaMajorOf(versionOutput: string): number {
+  const m = /version "(\d+)(?:\.(\d+))?/.exec(versionOutput);
+  return m === null ? 0 : Number(m[1] === '1' ? m[2] : m[1]);
+}
+
 /** Checks that a Java runtime ≥ 17 is there; throws a message that says what to install. */
 export async function checkJava(): Promise<void> {
   let text: string;
@@ -64,8 +70,7 @@ export async function checkJava(): Promise<void> {
       error,
     );
   }
-  const m = /version "(\d+)(?:\.(\d+))?/.exec(text);
-  const major = m === null ? 0 : Number(m[1] === '1' ? m[2] : m[1]);
+  const major = javaMajorOf(text);
   if (major < MIN_JAVA) {
     throw unavailable(
       `Apache Kafka needs Java ${MIN_JAVA} or newer; "${javaCommand()}" is Java ${major || 'of an unknown version'}. ` +

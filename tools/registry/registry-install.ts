@@ -15,6 +15,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { javaMajorOf } from '../kafka/kafka-install.ts';
 
 export const REGISTRY_VERSION = '3.3.3';
 const MIN_JAVA = 21;
@@ -58,8 +59,7 @@ export async function ensureRegistry(version = REGISTRY_VERSION, log: (line: str
 async function javaMajor(java: string): Promise<number> {
   try {
     const { stderr, stdout } = await run(java, ['-version']);
-    const m = /version "(\d+)(?:\.(\d+))?/.exec(stderr + stdout);
-    return m === null ? 0 : Number(m[1] === '1' ? m[2] : m[1]);
+    return javaMajorOf(stderr + stdout);
   } catch {
     return 0;
   }
